@@ -1,0 +1,1 @@
+"""Answering: turn retrieved passages into an Answer with verified citations."""

@@ -1,0 +1,68 @@
+"""Content terms and their rarity, the lexical evidence the extractive answerer weighs.
+
+Terms are lower-cased words, Snowball-stemmed (PyStemmer, the stemmer BM25 uses) with NLTK's English
+stop words and question words removed. IDF comes from the indexed passages, so a question term the
+corpus never uses weighs the most: it is the strongest sign that the corpus cannot answer.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import re
+from collections import Counter
+from collections.abc import Iterable
+from pathlib import Path
+
+import llama_index.core
+import Stemmer
+
+WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'’\-]*")
+QUESTION_WORDS = {
+    "what", "when", "where", "which", "who", "whom", "whose", "why", "how", "many", "much", "did", "does",
+    "do", "according", "say", "said", "says", "tell", "mention", "mentioned", "state", "stated", "name",
+    "named", "corpus", "document", "documents", "article", "text", "give", "list", "also", "kind", "type",
+}
+
+
+@functools.cache
+def _stopwords() -> frozenset[str]:
+    path = Path(llama_index.core.__file__).parent / "_static/nltk_cache/corpora/stopwords/english"
+    words = set(path.read_text(encoding="utf-8").split()) if path.exists() else set()
+    return frozenset(words | QUESTION_WORDS)
+
+
+@functools.cache
+def _stemmer() -> Stemmer.Stemmer:
+    return Stemmer.Stemmer("english")
+
+
+def words(text: str) -> list[str]:
+    return [w.strip("'’-").lower() for w in WORD.findall(text)]
+
+
+def content_terms(text: str) -> set[str]:
+    stop = _stopwords()
+    kept = [w for w in words(text) if w and w not in stop and (len(w) > 1 or w.isdigit())]
+    kept = [w[:-2] if w.endswith(("'s", "’s")) else w for w in kept]
+    return set(_stemmer().stemWords(kept))
+
+
+class TermStats:
+    """Inverse document frequency of content terms over a set of passages."""
+
+    def __init__(self, texts: Iterable[str]):
+        frequency: Counter[str] = Counter()
+        count = 0
+        for text in texts:
+            frequency.update(content_terms(text))
+            count += 1
+        self.count = max(count, 1)
+        self.frequency = frequency
+
+    def idf(self, term: str) -> float:
+        df = self.frequency.get(term, 0)
+        return math.log(1.0 + (self.count - df + 0.5) / (df + 0.5))
+
+    def weights(self, terms: Iterable[str]) -> dict[str, float]:
+        return {term: self.idf(term) for term in terms}

@@ -1,0 +1,78 @@
+"""The answering core every interface shares: load the model and index once, then ask and search.
+
+`Assistant.load(settings)` is the one place the pieces are wired; the CLI, the HTTP API, the chat
+page and the eval all call the same `ask`, so they give the same answers.
+"""
+
+from __future__ import annotations
+
+import functools
+import time
+
+from app.answer.cite import inline_answer, verify_citations
+from app.answer.extractive import ExtractiveAnswerer, to_citation
+from app.answer.terms import TermStats
+from app.config import RetrieverName, Settings
+from app.embedding import load_embedder
+from app.ingest import open_store
+from app.retrieve import Retriever, SearchFilters
+from app.schema import Answer, DocumentInfo, Passage
+from app.validation import check_k, check_question
+
+ABSTAIN_TEXT = "The corpus does not say: none of the indexed documents answers this question."
+
+
+class Assistant:
+    def __init__(self, settings: Settings, retriever: Retriever, answerer: ExtractiveAnswerer):
+        self.settings = settings
+        self.retriever = retriever
+        self.store = retriever.store
+        self.answerer = answerer
+
+    @classmethod
+    def load(cls, settings: Settings) -> "Assistant":
+        embedder = load_embedder(settings)
+        store = open_store(settings, embedder)
+        retriever = Retriever(store, embedder)
+        stats = TermStats(node.get_content() for node in retriever.nodes)
+        answerer = ExtractiveAnswerer(embedder, stats, settings.rerank_sentences, settings.abstain_threshold)
+        return cls(settings, retriever, answerer)
+
+    def check_question(self, question: str) -> str:
+        return check_question(question, self.settings)
+
+    def check_k(self, k: int | None) -> int:
+        return check_k(k, self.settings)
+
+    def search(self, query: str, k: int | None = None, retriever: RetrieverName | None = None,
+               filters: SearchFilters | None = None) -> list[Passage]:
+        query = self.check_question(query)
+        return self.retriever.retrieve(query, self.check_k(k), retriever or self.settings.retriever, filters)
+
+    def ask(self, question: str, k: int | None = None, retriever: RetrieverName | None = None,
+            filters: SearchFilters | None = None) -> Answer:
+        question = self.check_question(question)
+        started = time.perf_counter()
+        passages = self.retriever.retrieve(question, self.check_k(k), retriever or self.settings.retriever, filters)
+        retrieved = time.perf_counter()
+        extract = self.answerer.extract(question, passages)
+        citations = [to_citation(n, candidate) for n, candidate in enumerate(extract.candidates, start=1)]
+        verify_citations(citations, self.document_text)
+        timings = {"retrieve": round((retrieved - started) * 1000, 1),
+                   "answer": round((time.perf_counter() - retrieved) * 1000, 1)}
+        if extract.abstained:
+            return Answer(question=question, answer=ABSTAIN_TEXT, abstained=True, citations=[], timings_ms=timings)
+        answer = inline_answer([c.quote for c in citations])
+        return Answer(question=question, answer=answer, abstained=False, citations=citations, timings_ms=timings)
+
+    @functools.lru_cache(maxsize=512)
+    def document_text(self, doc_id: str) -> str | None:
+        return self.store.document_text(doc_id)
+
+    def documents(self) -> list[DocumentInfo]:
+        return sorted(
+            (DocumentInfo(doc_id=record.doc_id, passages=record.passages, **{k: str(v) for k, v in record.metadata.items()
+                                                                              if k in DocumentInfo.model_fields})
+             for record in self.store.document_records().values()),
+            key=lambda info: info.doc_id,
+        )

@@ -1,0 +1,114 @@
+"""`ragqa`: thin command line over the Assistant. Parse, call, print; every error is one line.
+
+Sub-commands: ingest, ask, search, eval, serve.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import textwrap
+from pathlib import Path
+
+from app.config import Settings
+from app.errors import RagqaError
+from app.validation import check_k, check_question
+
+RETRIEVERS = ("dense", "bm25", "hybrid")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="ragqa", description="Cited answers from a folder of documents.")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    ingest = commands.add_parser("ingest", help="index a folder of documents (incremental)")
+    ingest.add_argument("path", nargs="?", type=Path, help="folder to ingest (default: RAGQA_CORPUS_DIR)")
+    ingest.add_argument("--rebuild", action="store_true", help="drop the index and embed everything again")
+
+    ask = commands.add_parser("ask", help="answer a question with citations")
+    ask.add_argument("question")
+    _retrieval_options(ask)
+    ask.add_argument("--json", action="store_true", help="print the Answer JSON")
+
+    search = commands.add_parser("search", help="show the passages retrieved for a query, with scores")
+    search.add_argument("query")
+    _retrieval_options(search)
+    search.add_argument("--json", action="store_true", help="print JSON")
+
+    return parser
+
+
+def _retrieval_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--k", type=int, default=None, help="passages to retrieve (1-50)")
+    parser.add_argument("--retriever", choices=RETRIEVERS, default=None, help="retrieval method (default: hybrid)")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    settings = Settings()
+    try:
+        return COMMANDS[args.command](args, settings)
+    except RagqaError as problem:
+        print(f"ragqa: error: {problem}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("ragqa: interrupted", file=sys.stderr)
+        return 130
+    except Exception as problem:  # the edge: one line, not a traceback (RAGQA_DEBUG=1 shows it)
+        if os.environ.get("RAGQA_DEBUG"):
+            raise
+        print(f"ragqa: unexpected error: {type(problem).__name__}: {problem}", file=sys.stderr)
+        return 2
+
+
+def run_ingest(args, settings: Settings) -> int:
+    from app.ingest import ingest
+
+    report = ingest(settings, args.path, rebuild=args.rebuild)
+    for warning in report.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    print(report.summary())
+    return 0
+
+
+def run_ask(args, settings: Settings) -> int:
+    from app.assistant import Assistant
+
+    check_question(args.question, settings)
+    check_k(args.k, settings)
+    answer = Assistant.load(settings).ask(args.question, k=args.k, retriever=args.retriever)
+    if args.json:
+        print(json.dumps(answer.model_dump(), ensure_ascii=False, indent=2))
+        return 0
+    print(textwrap.fill(answer.answer, width=100))
+    if answer.citations:
+        print("\nSources:")
+    for citation in answer.citations:
+        where = ", ".join(part for part in (citation.publisher, citation.date, citation.url) if part)
+        print(f"[{citation.n}] {citation.title} — {where}")
+        print(textwrap.indent(textwrap.fill(f"“{' '.join(citation.quote.split())}”", width=96), "    "))
+    return 0
+
+
+def run_search(args, settings: Settings) -> int:
+    from app.assistant import Assistant
+
+    check_question(args.query, settings)
+    check_k(args.k, settings)
+    passages = Assistant.load(settings).search(args.query, k=args.k, retriever=args.retriever)
+    if args.json:
+        print(json.dumps([p.model_dump() for p in passages], ensure_ascii=False, indent=2))
+        return 0
+    for rank, passage in enumerate(passages, start=1):
+        print(f"{rank}. [{passage.score:.4f}] {passage.doc_id} ({passage.start}:{passage.end}) {passage.title}")
+        print(textwrap.indent(textwrap.shorten(" ".join(passage.text.split()), width=300), "    "))
+    return 0
+
+
+COMMANDS = {"ingest": run_ingest, "ask": run_ask, "search": run_search}
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,65 @@
+"""One settings object, read from the environment (prefix RAGQA_) and `.env`.
+
+Built once by the entry point (CLI, server, tests) and passed down; nothing reads the
+environment at import time. `offline_environment()` pins the variables that keep every
+library from reaching the network (model hubs, telemetry, analytics).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+RetrieverName = Literal["dense", "bm25", "hybrid"]
+
+OFFLINE_VARIABLES = {
+    "HF_HUB_OFFLINE": "1",
+    "TRANSFORMERS_OFFLINE": "1",
+    "HF_HUB_DISABLE_TELEMETRY": "1",
+    "ANONYMIZED_TELEMETRY": "False",
+    "GRADIO_ANALYTICS_ENABLED": "False",
+    "TOKENIZERS_PARALLELISM": "false",
+    "HF_HUB_DISABLE_PROGRESS_BARS": "1",
+    "TRANSFORMERS_VERBOSITY": "error",
+}
+
+
+def offline_environment() -> None:
+    """Set the variables that stop model downloads and telemetry (idempotent)."""
+    for name, value in OFFLINE_VARIABLES.items():
+        os.environ[name] = value
+
+
+class Settings(BaseSettings):
+    """Every knob of the assistant; environment variables are RAGQA_<NAME>."""
+
+    model_config = SettingsConfigDict(env_prefix="RAGQA_", env_file=".env", extra="ignore")
+
+    corpus_dir: Path = Field(Path("corpus"), description="Folder of documents to ingest.")
+    index_dir: Path = Field(Path("index"), description="Folder of the embedded Chroma index.")
+    chroma_url: str | None = Field(None, description="Chroma server URL; unset = embedded store in index_dir.")
+    chroma_token: str | None = Field(None, description="Bearer token for the Chroma server, if it requires one.")
+    collection: str = Field("ragqa", description="Name prefix of the Chroma collections.")
+    embed_model_path: Path | None = Field(
+        None, description="Folder of a sentence-transformers model; unset = the packaged all-MiniLM-L6-v2."
+    )
+    top_k: int = Field(6, ge=1, le=50, description="Passages retrieved per question.")
+    retriever: RetrieverName = Field("hybrid", description="dense | bm25 | hybrid.")
+    chunk_tokens: int = Field(
+        200, ge=32, le=250, description="Word pieces per passage; stays under the model's 256 limit."
+    )
+    chunk_overlap_tokens: int = Field(40, ge=0, le=120, description="Word pieces shared by neighbouring passages.")
+    embed_batch_size: int = Field(16, ge=1, le=256, description="Passages embedded per batch.")
+    rerank_sentences: int = Field(
+        16, ge=1, le=64, description="Candidate sentences embedded per question by the extractive answerer."
+    )
+    abstain_threshold: float = Field(
+        0.5, ge=0.0, le=1.0, description="Minimum evidence score for an answer; below it the answer abstains."
+    )
+    max_question_chars: int = Field(2000, ge=10, description="Longest question accepted.")
+    max_file_bytes: int = Field(20_000_000, ge=1, description="Files larger than this are skipped at ingest.")
+    api_key: str | None = Field(None, description="Bearer token required by the HTTP API when set.")

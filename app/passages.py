@@ -1,0 +1,80 @@
+"""Split a document into passages the model really sees, each with exact character offsets.
+
+llama-index's SentenceSplitter does the packing (whole sentences up to a token budget, with
+overlap); we give it the model's own tokenizer, so `chunk_tokens` counts the word pieces
+all-MiniLM-L6-v2 embeds (it truncates at 256), and our punkt sentence function, so it never cuts
+inside "U.S." or a sentence. Offsets are checked here: every passage's text is the document's text
+at start:end, or ingest stops, because citations are built on them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from llama_index.core import Document
+from llama_index.core.node_parser import SentenceSplitter
+from llama_index.core.schema import NodeRelationship, RelatedNodeInfo, TextNode
+
+from app.corpus import SourceDocument
+from app.embedding import Embedder
+from app.sentences import split_sentences
+
+SPLITTER_VERSION = 1  # bump when the splitting logic changes, so old indexes ask for a rebuild
+
+
+def make_splitter(embedder: Embedder, chunk_tokens: int, overlap_tokens: int) -> SentenceSplitter:
+    return SentenceSplitter(
+        chunk_size=chunk_tokens,
+        chunk_overlap=overlap_tokens,
+        tokenizer=embedder.token_ids,
+        chunking_tokenizer_fn=split_sentences,
+        include_metadata=False,
+        include_prev_next_rel=False,
+    )
+
+
+def passage_id(doc_id: str, start: int, text: str) -> str:
+    """Stable id from content: the same text at the same place gets the same id on every ingest."""
+    return hashlib.sha256(f"{doc_id}\x00{start}\x00{text}".encode("utf-8")).hexdigest()[:32]
+
+
+def date_number(date: str) -> int:
+    """'2025-07-23' -> 20250723 so that Chroma can filter date ranges; 0 when unknown."""
+    digits = date.replace("-", "")
+    return int(digits.ljust(8, "0")[:8]) if digits[:4].isdigit() else 0
+
+
+def split_document(document: SourceDocument, splitter: SentenceSplitter) -> list[TextNode]:
+    """Passages of one document as llama-index nodes carrying our metadata."""
+    chunks = splitter.get_nodes_from_documents([Document(text=document.text, id_=document.doc_id)])
+    nodes: list[TextNode] = []
+    cursor = 0
+    for chunk in chunks:
+        text = chunk.get_content()
+        start = chunk.start_char_idx
+        if start is None or document.text[start:start + len(text)] != text:
+            start = document.text.find(text, max(0, cursor - len(text)))
+        if start < 0:
+            raise ValueError(f"passage not found verbatim in {document.doc_id}")
+        end = start + len(text)
+        cursor = end
+        metadata = {
+            "doc_id": document.doc_id,
+            **document.metadata,
+            "date_int": date_number(document.metadata.get("date", "")),
+            "start": start,
+            "end": end,
+            "page": document.page_at(start) or 0,
+        }
+        node = TextNode(
+            id_=passage_id(document.doc_id, start, text),
+            text=text,
+            metadata=metadata,
+            start_char_idx=start,
+            end_char_idx=end,
+            excluded_embed_metadata_keys=list(metadata),
+            excluded_llm_metadata_keys=list(metadata),
+        )
+        node.relationships[NodeRelationship.SOURCE] = RelatedNodeInfo(node_id=document.doc_id)
+        nodes.append(node)
+    return nodes

@@ -1,0 +1,80 @@
+import json
+
+from app.corpus import document_id, load_corpus
+
+
+def write(path, content, mode="w"):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_text(content, encoding="utf-8")
+    return path
+
+
+def minimal_pdf(pages: list[str]) -> bytes:
+    """A small valid PDF with one line of text per page (no PDF writer dependency needed)."""
+    objects = ["<< /Type /Catalog /Pages 2 0 R >>", None, "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"]
+    kids = []
+    for text in pages:
+        stream = f"BT /F1 12 Tf 72 720 Td ({text}) Tj ET"
+        objects.append(f"<< /Length {len(stream)} >>\nstream\n{stream}\nendstream")
+        content_ref = len(objects)
+        objects.append(f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents {content_ref} 0 R "
+                       "/Resources << /Font << /F1 3 0 R >> >> >>")
+        kids.append(f"{len(objects)} 0 R")
+    objects[1] = f"<< /Type /Pages /Kids [{' '.join(kids)}] /Count {len(pages)} >>"
+    out, offsets = "%PDF-1.4\n", []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out.encode("latin-1")))
+        out += f"{number} 0 obj\n{body}\nendobj\n"
+    xref = len(out.encode("latin-1"))
+    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n" + "".join(f"{o:010d} 00000 n \n" for o in offsets)
+    out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n"
+    return out.encode("latin-1")
+
+
+def test_formats_and_metadata_precedence(tmp_path):
+    write(tmp_path / "plain.txt", "Plain text about Huawei.")
+    write(tmp_path / "notes" / "fm.md", "---\ntitle: Front Title\ndate: 2025-07-23\nsource_url: https://example.org/a\n---\nBody text.")
+    write(tmp_path / "page.html", "<html><head><title>T</title><script>var x=1;</script></head>"
+                                  "<body><p>Visible words.</p><style>.a{}</style></body></html>")
+    write(tmp_path / "report.pdf", minimal_pdf(["First page text", "Second page text"]))
+    write(tmp_path / "SOURCES.json", json.dumps([{"file": "plain.txt", "title": "From Sources", "publisher": "Pub",
+                                                 "date": "2024-01-02", "url": None, "kind": "news article"}]))
+    write(tmp_path / "README.md", "# about this folder")
+    result = load_corpus(tmp_path)
+    docs = {d.doc_id: d for d in result.documents}
+    assert set(docs) == {"plain", "notes/fm", "page", "report"}
+    assert docs["plain"].metadata["title"] == "From Sources"
+    assert docs["plain"].metadata["publisher"] == "Pub"
+    assert docs["notes/fm"].metadata["date"] == "2025-07-23"
+    assert docs["notes/fm"].metadata["url"] == "https://example.org/a"
+    assert docs["notes/fm"].metadata["publisher"] == "example.org"
+    assert docs["notes/fm"].text == "Body text."
+    assert docs["page"].text == "Visible words."
+    assert docs["page"].metadata["title"] == "T"
+    assert "First page text" in docs["report"].text and "Second page text" in docs["report"].text
+    assert docs["report"].page_at(docs["report"].text.index("Second")) == 2
+    assert docs["report"].metadata["title"] == "report"
+    assert result.warnings == []
+
+
+def test_unreadable_files_are_warned_and_skipped(tmp_path):
+    write(tmp_path / "good.txt", "A readable document.")
+    write(tmp_path / "corrupt.pdf", b"%PDF-1.4 this is not really a pdf")
+    write(tmp_path / "binary.txt", b"\x00\x01\x02binary")
+    write(tmp_path / "latin.txt", "caf\xe9".encode("latin-1"))
+    write(tmp_path / "empty.md", "")
+    outside = write(tmp_path.parent / f"{tmp_path.name}-outside.txt", "secret")
+    (tmp_path / "link.txt").symlink_to(outside)
+    result = load_corpus(tmp_path)
+    assert [d.doc_id for d in result.documents] == ["good"]
+    skipped = " ".join(result.warnings)
+    for name in ("corrupt.pdf", "binary.txt", "latin.txt", "empty.md", "link.txt"):
+        assert name in skipped
+    assert len(result.warnings) == 5
+
+
+def test_document_id_is_relative_path_without_extension(tmp_path):
+    assert document_id(tmp_path / "fact-sheets" / "2025-07" / "a.b.md", tmp_path) == "fact-sheets/2025-07/a.b"

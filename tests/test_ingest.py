@@ -1,0 +1,113 @@
+"""Ingest against a real Chroma in a temp folder with the real packaged model."""
+
+import pytest
+
+from app.config import Settings
+from app.embedding import load_embedder
+from app.errors import RagqaError
+from app.ingest import ingest, open_store
+
+LONG = " ".join(f"Sentence number {i} says that Huawei sold servers in country {i}." for i in range(120))
+
+
+@pytest.fixture
+def corpus(settings):
+    folder = settings.corpus_dir
+    (folder / "alpha.txt").write_text("Huawei pitched Ascend chips in Thailand. " * 3, encoding="utf-8")
+    (folder / "beta.txt").write_text(LONG, encoding="utf-8")
+    (folder / "gamma.md").write_text("---\ntitle: Gamma\n---\nThe order was signed on July 23, 2025.", encoding="utf-8")
+    return folder
+
+
+def passages_of(settings, doc_id):
+    store = open_store(settings, load_embedder(settings))
+    found = store.passages.get(where={"doc_id": doc_id}, include=["documents", "metadatas"])
+    return found
+
+
+def count_embedding_calls(monkeypatch, settings):
+    embedder = load_embedder(settings)
+    calls = []
+    original = type(embedder.llama).get_text_embedding_batch
+
+    def counting(self, texts, **kwargs):
+        calls.append(len(texts))
+        return original(self, texts, **kwargs)
+
+    monkeypatch.setattr(type(embedder.llama), "get_text_embedding_batch", counting)
+    return calls
+
+
+def test_unchanged_corpus_embeds_nothing(settings, corpus, monkeypatch):
+    first = ingest(settings, progress=False)
+    assert (first.added, first.passages_embedded) == (3, first.passages_total)
+    calls = count_embedding_calls(monkeypatch, settings)
+    second = ingest(settings, progress=False)
+    assert (second.added, second.updated, second.unchanged, second.removed) == (0, 0, 3, 0)
+    assert second.passages_embedded == 0 and calls == []
+    assert second.passages_total == first.passages_total
+
+
+def test_changed_and_deleted_files_are_reflected(settings, corpus):
+    ingest(settings, progress=False)
+    old_ids = set(passages_of(settings, "alpha")["ids"])
+    (corpus / "alpha.txt").write_text("Huawei pitched Ascend chips in Egypt instead.", encoding="utf-8")
+    (corpus / "gamma.md").unlink()
+    report = ingest(settings, progress=False)
+    assert (report.updated, report.removed, report.unchanged) == (1, 1, 1)
+    alpha = passages_of(settings, "alpha")
+    assert alpha["documents"] == ["Huawei pitched Ascend chips in Egypt instead."]
+    assert not old_ids & set(alpha["ids"])
+    assert passages_of(settings, "gamma")["ids"] == []
+    store = open_store(settings, load_embedder(settings))
+    assert set(store.document_records()) == {"alpha", "beta"}
+    assert store.passage_count() == report.passages_total
+
+
+def test_metadata_change_alone_updates_the_document(settings, corpus):
+    ingest(settings, progress=False)
+    (corpus / "gamma.md").write_text("---\ntitle: Gamma renamed\n---\nThe order was signed on July 23, 2025.")
+    report = ingest(settings, progress=False)
+    assert report.updated == 1
+    assert passages_of(settings, "gamma")["metadatas"][0]["title"] == "Gamma renamed"
+
+
+def test_passages_fit_the_model_and_point_into_their_document(settings, corpus):
+    ingest(settings, progress=False)
+    embedder = load_embedder(settings)
+    store = open_store(settings, embedder)
+    found = store.passages.get(include=["documents", "metadatas"])
+    assert len(found["ids"]) > 3  # the long document was split
+    for text, meta in zip(found["documents"], found["metadatas"]):
+        document = store.document_text(meta["doc_id"])
+        assert document[meta["start"]:meta["end"]] == text
+        assert len(embedder.token_ids(text)) + 2 <= embedder.max_tokens  # +[CLS] +[SEP]
+        assert meta["title"] and "date_int" in meta
+
+
+def test_passage_ids_are_stable_across_rebuilds(settings, corpus):
+    ingest(settings, progress=False)
+    before = sorted(passages_of(settings, "beta")["ids"])
+    ingest(settings, rebuild=True, progress=False)
+    assert sorted(passages_of(settings, "beta")["ids"]) == before
+
+
+def test_corrupt_file_is_skipped_with_a_warning(settings, corpus):
+    (corpus / "broken.pdf").write_bytes(b"not a pdf at all")
+    report = ingest(settings, progress=False)
+    assert report.added == 3
+    assert len(report.warnings) == 1 and "broken.pdf" in report.warnings[0]
+
+
+def test_index_built_with_other_settings_asks_for_rebuild(settings, corpus):
+    ingest(settings, progress=False)
+    other = Settings(_env_file=None, index_dir=settings.index_dir, corpus_dir=corpus, chunk_tokens=120)
+    with pytest.raises(RagqaError, match="ragqa ingest --rebuild"):
+        open_store(other, load_embedder(other))
+    ingest(other, rebuild=True, progress=False)
+    assert open_store(other, load_embedder(other)).passage_count() > 0
+
+
+def test_missing_index_is_a_clear_error(settings):
+    with pytest.raises(RagqaError, match="run `ragqa ingest` first"):
+        open_store(settings, load_embedder(settings))

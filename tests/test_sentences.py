@@ -1,0 +1,21 @@
+from app.sentences import sentence_spans, split_sentences
+
+TEXT = (
+    "In May, the U.S. Commerce Department issued guidance warning that companies risked violating "
+    "export controls. The same month, Mr. Smith left.\n\nSee Sec. 3 of No. 96.  \n  \nA new paragraph"
+)
+
+
+def test_abbreviations_do_not_end_sentences():
+    sentences = [TEXT[s:e] for s, e in sentence_spans(TEXT)]
+    assert sentences[0].startswith("In May, the U.S. Commerce Department")
+    assert sentences[0].endswith("export controls.")
+    assert "The same month, Mr. Smith left." in sentences
+    assert "See Sec. 3 of No. 96." in sentences
+    assert sentences[-1] == "A new paragraph"
+
+
+def test_spans_are_exact_offsets_and_pieces_rejoin():
+    for start, end in sentence_spans(TEXT):
+        assert TEXT[start:end].strip() == TEXT[start:end]
+    assert "".join(split_sentences(TEXT)) == TEXT
