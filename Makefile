@@ -9,10 +9,16 @@ export HF_HUB_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 export GRADIO_ANALYTICS_ENABLED := False
 
-.PHONY: setup corpus index run test bench clean
+CHROMIUM := /usr/bin/chromium
+
+.PHONY: setup corpus index run test clean
 
 ## setup: create .venv and install the pinned set (idempotent; torch's CPU build first)
-setup: $(STAMP)
+setup: $(STAMP) $(CHROMIUM)
+
+## the browser tests drive Debian's chromium (never `playwright install`, which downloads)
+$(CHROMIUM):
+	apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium chromium-driver
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,11 +35,9 @@ corpus:
 index: setup corpus
 	$(BIN)/ragqa ingest
 
-## run: set up, index, answer a sample question
+## run: set up, bring the index up to date, serve the chat page and API on http://127.0.0.1:7860
 run: index
-	$(BIN)/ragqa ask "When did the Commerce Department warn about Huawei's Ascend chips?"
-	@echo
-	@echo 'Ask more with: $(BIN)/ragqa ask "your question"   (add --json for the Answer JSON)'
+	$(BIN)/ragqa serve --host 127.0.0.1 --port 7860
 
 ## test: set up, then the whole test suite (unit, integration, eval gate)
 test: setup corpus

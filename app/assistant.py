@@ -51,6 +51,11 @@ class Assistant:
 
     def ask(self, question: str, k: int | None = None, retriever: RetrieverName | None = None,
             filters: SearchFilters | None = None) -> Answer:
+        return self.ask_with_passages(question, k, retriever, filters)[0]
+
+    def ask_with_passages(self, question: str, k: int | None = None, retriever: RetrieverName | None = None,
+                          filters: SearchFilters | None = None) -> tuple[Answer, list[Passage]]:
+        """The answer and the passages it was chosen from (the eval scores retrieval on them)."""
         question = self.check_question(question)
         started = time.perf_counter()
         passages = self.retriever.retrieve(question, self.check_k(k), retriever or self.settings.retriever, filters)
@@ -61,9 +66,11 @@ class Assistant:
         timings = {"retrieve": round((retrieved - started) * 1000, 1),
                    "answer": round((time.perf_counter() - retrieved) * 1000, 1)}
         if extract.abstained:
-            return Answer(question=question, answer=ABSTAIN_TEXT, abstained=True, citations=[], timings_ms=timings)
-        answer = inline_answer([c.quote for c in citations])
-        return Answer(question=question, answer=answer, abstained=False, citations=citations, timings_ms=timings)
+            answer = Answer(question=question, answer=ABSTAIN_TEXT, abstained=True, citations=[], timings_ms=timings)
+        else:
+            text = inline_answer([c.quote for c in citations])
+            answer = Answer(question=question, answer=text, abstained=False, citations=citations, timings_ms=timings)
+        return answer, passages
 
     @functools.lru_cache(maxsize=512)
     def document_text(self, doc_id: str) -> str | None:

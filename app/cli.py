@@ -37,6 +37,18 @@ def build_parser() -> argparse.ArgumentParser:
     _retrieval_options(search)
     search.add_argument("--json", action="store_true", help="print JSON")
 
+    evaluate = commands.add_parser("eval", help="score the eval cases (accuracy, abstention, retrieval, citations)")
+    evaluate.add_argument("--cases", type=Path, default=Path("eval/cases.jsonl"), help="JSONL file of cases")
+    evaluate.add_argument("--retriever", choices=(*RETRIEVERS, "all"), default="hybrid",
+                          help="one method, or all three side by side")
+    evaluate.add_argument("--json", type=Path, metavar="OUT", help="write summary and per-case results")
+    evaluate.add_argument("--report", type=Path, metavar="OUT.md", help="write the table as Markdown")
+    evaluate.add_argument("--thresholds", type=Path, help="TOML of minimums/maximums; exit 1 when missed")
+    evaluate.add_argument("--distractors", type=Path, metavar="DIR",
+                          help="also run over an index of the corpus plus DIR and report the drop")
+    serve = commands.add_parser("serve", help="serve the chat page and the HTTP API")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    serve.add_argument("--port", type=int, default=7860, help="port")
     return parser
 
 
@@ -107,7 +119,35 @@ def run_search(args, settings: Settings) -> int:
     return 0
 
 
-COMMANDS = {"ingest": run_ingest, "ask": run_ask, "search": run_search}
+def run_eval(args, settings: Settings) -> int:
+    from app import evaluate as ev
+
+    cases = ev.load_cases(args.cases)
+    thresholds = ev.load_thresholds(args.thresholds) if args.thresholds else None
+    retrievers = list(RETRIEVERS) if args.retriever == "all" else [args.retriever]
+    summaries, results = ev.evaluate(settings, cases, retrievers, args.distractors)
+    print(ev.format_table(summaries))
+    main = retrievers[-1]
+    if args.json:
+        ev.write_json(args.json, ev.results_json(summaries[main], results) | {"runs": summaries})
+    if args.report:
+        args.report.parent.mkdir(parents=True, exist_ok=True)
+        args.report.write_text(ev.format_markdown(summaries, f"Eval of {args.cases}"), encoding="utf-8")
+    failures = ev.gate_failures(summaries[main], thresholds) if thresholds else []
+    for failure in failures:
+        print(f"below threshold: {failure}", file=sys.stderr)
+    print(ev.headline(main, summaries[main]))
+    return 1 if failures else 0
+
+
+def run_serve(args, settings: Settings) -> int:
+    from app.server import serve
+
+    serve(settings, host=args.host, port=args.port)
+    return 0
+
+
+COMMANDS = {"ingest": run_ingest, "ask": run_ask, "search": run_search, "eval": run_eval, "serve": run_serve}
 
 
 if __name__ == "__main__":

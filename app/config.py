@@ -58,7 +58,7 @@ class Settings(BaseSettings):
         16, ge=1, le=64, description="Candidate sentences embedded per question by the extractive answerer."
     )
     abstain_threshold: float = Field(
-        0.5, ge=0.0, le=1.0, description="Minimum evidence score for an answer; below it the answer abstains."
+        0.35, ge=0.0, le=1.0, description="Minimum evidence (0-1) for an answer; below it the answer abstains."
     )
     max_question_chars: int = Field(2000, ge=10, description="Longest question accepted.")
     max_file_bytes: int = Field(20_000_000, ge=1, description="Files larger than this are skipped at ingest.")

@@ -86,6 +86,21 @@ def load_corpus(root: Path, max_file_bytes: int = 20_000_000) -> LoadResult:
     return LoadResult(documents, warnings)
 
 
+def load_corpora(roots: list[Path], max_file_bytes: int = 20_000_000) -> LoadResult:
+    """Several folders as one corpus (e.g. coverage + distractors); the first to use a doc id keeps it."""
+    combined = LoadResult([], [])
+    for root in roots:
+        loaded = load_corpus(root, max_file_bytes)
+        known = {document.doc_id for document in combined.documents}
+        combined.warnings += loaded.warnings
+        for document in loaded.documents:
+            if document.doc_id in known:
+                combined.warnings.append(f"skipped {document.doc_id} in {root}: id already used")
+            else:
+                combined.documents.append(document)
+    return combined
+
+
 def _candidate_files(root: Path, warnings: list[str]):
     for path in root.rglob("*"):
         if path.suffix.lower() not in SUPPORTED_SUFFIXES or path.name.startswith("."):

@@ -16,7 +16,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from app.config import Settings
-from app.corpus import SourceDocument, load_corpus
+from app.corpus import SourceDocument, load_corpora
 from app.embedding import Embedder, load_embedder
 from app.errors import RagqaError
 from app.passages import SPLITTER_VERSION, make_splitter, split_document
@@ -58,15 +58,20 @@ def open_store(settings: Settings, embedder: Embedder, create: bool = False, reb
     return Store(settings, fingerprint(settings, embedder), create=create, rebuild=rebuild)
 
 
-def ingest(settings: Settings, path: Path | None = None, rebuild: bool = False, progress: bool | None = None) -> IngestReport:
-    """Make the index hold exactly the documents under `path` (default: settings.corpus_dir)."""
+def ingest(settings: Settings, path: Path | list[Path] | None = None, rebuild: bool = False,
+           progress: bool | None = None) -> IngestReport:
+    """Make the index hold exactly the documents under `path` (default: settings.corpus_dir).
+
+    Several folders may be given (a corpus plus distractors); doc ids are relative to each folder.
+    """
     started = time.perf_counter()
-    root = path or settings.corpus_dir
-    if not root.is_dir():
-        raise RagqaError(f"no such folder: {root}")
+    roots = path if isinstance(path, list) else [path or settings.corpus_dir]
+    for root in roots:
+        if not root.is_dir():
+            raise RagqaError(f"no such folder: {root}")
     embedder = load_embedder(settings)
     store = open_store(settings, embedder, create=True, rebuild=rebuild)
-    loaded = load_corpus(root, settings.max_file_bytes)
+    loaded = load_corpora(roots, settings.max_file_bytes)
     report = IngestReport(warnings=loaded.warnings)
     records = store.document_records()
     current_ids = {document.doc_id for document in loaded.documents}

@@ -85,6 +85,8 @@ class Retriever:
         self.store = store
         self.index = VectorStoreIndex.from_vector_store(store.vector_store, embed_model=embedder.llama)
         self.nodes = store.all_nodes()
+        for node in self.nodes:  # BM25 reads EMBED-mode content: let it see the title, nothing else
+            node.excluded_embed_metadata_keys = [key for key in node.metadata if key != "title"]
         self.bm25 = (
             BM25Retriever.from_defaults(nodes=self.nodes, similarity_top_k=min(10, len(self.nodes)))
             if self.nodes

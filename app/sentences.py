@@ -21,11 +21,12 @@ EXTRA_ABBREVIATIONS = {
     "col", "sec", "secs", "no", "nos", "vol", "pp", "p", "art", "para", "ch", "fig", "inc", "corp",
     "ltd", "co", "st", "jr", "sr", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept",
     "oct", "nov", "dec", "approx", "est", "dept", "govt", "e.g", "i.e", "etc", "vs", "v", "h.r",
-    "s.res", "h.res", "d.c",
+    "s.res", "h.res", "d.c", "u.s.c", "c.f.r", "res", "stat", "fed", "reg",
 }
 
 
 BLANK_LINE = re.compile(r"\n[ \t\r\f\v]*\n")
+TERMINAL_OR_JOINER = re.compile(r"[.!?,;:\-–—(]$|\b(and|or|of|the|to|in|for|a|an)$")
 
 
 @functools.cache
@@ -46,11 +47,34 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
         block_end = match.start() if match else len(text)
         block = text[block_start:block_end]
         for start, end in _tokenizer().span_tokenize(block):
-            if block[start:end].strip():
-                spans.append((block_start + start, block_start + end))
+            for line_start, line_end in _split_header_lines(block, start, end):
+                spans.append((block_start + line_start, block_start + line_end))
         if match:
             block_start = match.end()
     return spans
+
+
+def _split_header_lines(block: str, start: int, end: int) -> list[tuple[int, int]]:
+    """Split a span after short lines that end in a capitalised word or a number and no punctuation
+    (headers such as "119th CONGRESS" / "1st Session" above a sentence); hard-wrapped prose lines
+    are longer or end mid-phrase."""
+    pieces, piece_start = [], start
+    while True:
+        newline = block.find("\n", piece_start, end)
+        if newline < 0:
+            break
+        line = block[piece_start:newline].strip()
+        last_word = line.split()[-1].strip("*_") if line else ""
+        if line and len(line.split()) <= 8 and last_word[:1].isupper() | last_word[:1].isdigit() \
+                and not TERMINAL_OR_JOINER.search(line):
+            pieces.append((piece_start, newline))
+            piece_start = newline + 1
+            while piece_start < end and block[piece_start].isspace():
+                piece_start += 1
+        else:
+            break
+    pieces.append((piece_start, end))
+    return [(a, b) for a, b in pieces if block[a:b].strip()]
 
 
 def split_sentences(text: str) -> list[str]:

@@ -4,20 +4,21 @@ Candidates are the sentences of the retrieved passages (punkt spans, exact offse
 on evidence that can be measured without a generator:
 - meaning: cosine between the question and the sentence (the packaged embedding model);
 - words: the share of the question's content terms, weighted by rarity (IDF), found in the sentence;
-- context: the same share over the sentence's passage (the surrounding text the reader will see);
+- context: the same share over the sentence's passage, title and publisher;
 - answer type: a "when" question wants a date, "how many" a number, "who"/"where" a name that
   the question does not already contain;
 - retrieval rank of its passage.
 Dense similarity alone cannot separate unanswerable questions here (measured: best cosine 0.09-0.68
-for unanswerable ones vs a median 0.65 for answerable), so abstention also requires that the rare
-terms of the question occur in the chosen passage: a question about a country, company, figure or
-event the passage never mentions is not answered by it, however similar it sounds.
+for unanswerable ones vs a median 0.65 for answerable), so abstention also weighs whether the key
+terms of the question (names, numbers, the thing asked about, words the corpus never uses) occur in
+the chosen passage, and whether the quote holds the expected type of answer at all: a question about
+a cost that the passage never states is not answered by it, however similar it sounds.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -29,13 +30,135 @@ from app.sentences import sentence_spans
 MONTHS = "january|february|march|april|may|june|july|august|september|october|november|december"
 DATE_PATTERN = re.compile(rf"\b({MONTHS}|(19|20)\d\d|\d{{1,2}}/\d{{1,2}}/\d{{2,4}})\b", re.I)
 NUMBER_PATTERN = re.compile(
-    r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|"
-    r"forty|fifty|sixty|ninety|hundred|thousand|million|billion|trillion|dozen|half)\b",
+    r"(?<![A-Za-z\d])(?!(?:19|20)\d\d\b)\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|"
+    r"forty|fifty|sixty|ninety|hundred|thousand|million|billion|trillion|dozen|half|percent)\b",
     re.I,
 )
 NAME_PATTERN = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-zA-Z’'\-]+")
+KEY_TOKEN = re.compile(r"\b(\d[\d,.]*\b|[A-Z][A-Za-z’'\-]*)")
+MARKUP = re.compile(r"<[^<>]{1,500}>")
+TERMINAL = re.compile(r"[.!?;:][\"”’)\]]*$")
+# "how much revenue", "what penalties", "which senators": the noun right after the question word
+FOCUS = re.compile(r"\b(?:how (?:much|many)|what|which)\s+(?:kind of |type of |share of |amount of )?([a-z][a-z\-]+)", re.I)
+GENERIC_FOCUS = {"is", "are", "was", "were", "did", "does", "do", "has", "have", "had", "will", "would", "can", "could",
+                 "should", "the", "a", "an", "year", "month", "date", "day", "time", "number", "share", "percentage",
+                 "amount", "kind", "type", "official", "officials", "person", "people", "role", "part", "thing",
+                 "things", "way", "ways", "two", "three", "four", "five"}
 
-WEIGHTS = {"meaning": 0.40, "words": 0.30, "context": 0.10, "type": 0.12, "rank": 0.08}
+SCORE_WEIGHTS = {"meaning": 0.40, "words": 0.30, "context": 0.10, "type": 0.12, "rank": 0.08}
+TYPE_MARGIN = 0.08  # a sentence of the expected answer type may win over a better-scored one this close
+NEXT_MARGIN = 0.05  # the following sentence joins the quote when it scores this close (lists, continuations)
+SECOND_MARGIN = 0.20  # another sentence of the same document is cited too when it scores this close
+
+
+def expected_answer_type(question: str) -> str | None:
+    q = question.lower().strip()
+    if re.search(r"\bwhat date\b|^(when|since when|by when|(in|on|by|as of|from) (what|which) (year|month|date|day)|"
+                 r"(what|which) (year|month|date|day))\b|\bwhat (is|was) the date\b|\b(on|in) what (date|year|month)\b", q):
+        return "date"
+    if re.search(r"\b(how (many|much|long|large|big|high|far)|what (share|percentage|portion|fraction|amount|number|"
+                 r"figure|threshold|cap|limit|size|total))\b|^what (is|was|are|were) the [\w\- ]*?\b(cap|limit|"
+                 r"threshold|number|share|percentage|amount|total|size|figure|deadline)\b", q):
+        return "number"
+    if re.search(r"^(who|whom|whose|where)\b|\bname of\b|\bnamed\b|\b(which|what) (person|official|senator|senators|company|companies|"
+                 r"firm|firms|organi[sz]ation|agency|agencies|university|institute|country|countries|city|cities|"
+                 r"nation|nations|region|place|state|states)\b|\bin which (city|country)\b", q):
+        return "name"
+    return None
+
+
+def matches_type(text: str, answer_type: str | None, question_words: list[str], is_name=str.istitle) -> bool:
+    """Whether `text` holds the kind of answer asked for: a date, a number, or a name the question lacks."""
+    if answer_type is None:
+        return True
+    if answer_type == "date":
+        return bool(DATE_PATTERN.search(text))
+    if answer_type == "number":
+        return bool(NUMBER_PATTERN.search(text))
+    names = {m.group(0) for m in NAME_PATTERN.finditer(text) if is_name(m.group(0))}
+    return any(name.lower() not in question_words and not _abbreviates(name, question_words) for name in names)
+
+
+def _abbreviates(word: str, question_words: list[str]) -> bool:
+    """"LLM" when the question says "large language model": the question already names it."""
+    if not (word.isupper() and len(word) >= 2):
+        return False
+    initials = "".join(w[0] for w in question_words if w)
+    return word.lower() in initials
+
+
+def is_heading(text: str) -> bool:
+    """A title line or a fragment ("119th CONGRESS 1st Session S. RES."), not a statement."""
+    tokens = [word for word in text.split() if word[:1].isalpha()]
+    lowercase_words = sum(1 for word in tokens if word[:1].islower())
+    title_case = len(tokens) - lowercase_words > 0.55 * len(tokens)
+    return lowercase_words < 3 or (not TERMINAL.search(text.strip()) and (len(tokens) < 12 or title_case))
+
+
+ACRONYM = re.compile(r"\b[A-Z]{2,6}s?\b")
+LINKING_WORDS = r"(?:\s+(?:and|of|the|for|on|in|&))*\s+"
+
+
+def acronyms_expanded(question: str, text: str) -> set[str]:
+    """Acronyms of the question spelled out in `text` ("ICT" <- "Information and Communications Technology")."""
+    found = set()
+    for match in ACRONYM.finditer(question):
+        letters = match.group(0).rstrip("s")
+        pattern = LINKING_WORDS.join(rf"{letter}[a-z]+" for letter in letters)
+        if len(letters) >= 2 and re.search(rf"\b{pattern}", text):
+            found |= content_terms(letters)
+    return found
+
+
+def _related(term: str, other: str) -> bool:
+    """Same stem, or one word form of the other (China/Chinese, Pakistan/Pakistani, America/American)."""
+    if term == other:
+        return True
+    shortest = min(len(term), len(other))
+    prefix = 0
+    for a, b in zip(term, other):
+        if a != b:
+            break
+        prefix += 1
+    return prefix >= 4 and prefix >= 0.75 * shortest
+
+
+@dataclass
+class QuestionProfile:
+    """What the question asks, in the terms the evidence is measured in."""
+
+    text: str
+    weights: dict[str, float]
+    keys: set[str]
+    answer_type: str | None
+    question_words: list[str]
+    numbers: list[str]
+
+    @classmethod
+    def build(cls, question: str, stats: TermStats) -> "QuestionProfile":
+        question = MARKUP.sub(" ", question)  # pasted HTML tags are not part of what is asked
+        weights = stats.weights(content_terms(question))
+        keys = content_terms(" ".join(m.group(0) for m in KEY_TOKEN.finditer(question) if m.start() > 0))
+        focus = [m.group(1).lower() for m in FOCUS.finditer(question) if m.group(1).lower() not in GENERIC_FOCUS]
+        keys |= content_terms(" ".join(focus))
+        keys |= {term for term in weights if stats.frequency.get(term, 0) == 0}  # words the corpus never uses
+        numbers = re.findall(r"(?<![\w.])\d[\d,.]*\d|(?<![\w.])\d", question)
+        return cls(question, weights, keys & set(weights), expected_answer_type(question), words(question), numbers)
+
+    def _present(self, text: str) -> set[str]:
+        found = content_terms(text)
+        present = {term for term in self.weights if any(_related(term, other) for other in found)}
+        return present | (acronyms_expanded(self.text, text) & set(self.weights))
+
+    def coverage(self, text: str) -> float:
+        present = self._present(text)
+        return sum(w for t, w in self.weights.items() if t in present) / (sum(self.weights.values()) or 1.0)
+
+    def missing_keys(self, text: str) -> float:
+        if not self.keys:
+            return 0.0
+        present = self._present(text)
+        return sum(self.weights[t] for t in self.keys if t not in present) / sum(self.weights[t] for t in self.keys)
 
 
 @dataclass
@@ -45,7 +168,7 @@ class Candidate:
     start: int  # offsets in the document
     end: int
     text: str
-    features: dict[str, float]
+    features: dict[str, float] = field(default_factory=dict)
     score: float = 0.0
 
 
@@ -61,28 +184,16 @@ class Extract:
         return not self.candidates
 
 
-def expected_answer_type(question: str) -> str | None:
-    q = question.lower()
-    if re.search(r"\b(when|what (year|month|date|day)|which (year|month|date|day)|how long ago|since when)\b", q):
-        return "date"
-    if re.search(r"\b(how (many|much|long|large|big|high)|what (number|share|percentage|amount|threshold|cap|limit|size)|how many days)\b", q):
-        return "number"
-    if re.search(r"\b(who|whom|whose|which (person|official|company|companies|firm|firms|organi[sz]ation|agency|agencies|university))\b", q):
-        return "name"
-    if re.search(r"\b(where|which (country|countries|city|cities|nation|nations|region|place|state)|what (country|countries|city|region))\b", q):
-        return "name"
-    return None
+# Logistic model of "this quote answers the question", over the chosen quote's features.
+# Fit by eval/fit_evidence.py on eval/cases.jsonl (L2-regularised); refit when features change.
+EVIDENCE_INTERCEPT = -4.21
+EVIDENCE_COEFFICIENTS = {"meaning": 0.83, "words": 2.54, "context": 3.18, "missing": 0.47, "numbers_missing": -1.45}
 
 
-def matches_type(text: str, answer_type: str | None, question_words: set[str]) -> bool:
-    if answer_type is None:
-        return True
-    if answer_type == "date":
-        return bool(DATE_PATTERN.search(text))
-    if answer_type == "number":
-        return bool(NUMBER_PATTERN.search(text))
-    names = {m.group(0).lower() for m in NAME_PATTERN.finditer(text)}
-    return bool(names - question_words)
+def evidence(features: dict[str, float]) -> float:
+    """Probability-like confidence that the chosen quote answers the question."""
+    z = EVIDENCE_INTERCEPT + sum(c * features.get(name, 0.0) for name, c in EVIDENCE_COEFFICIENTS.items())
+    return float(1.0 / (1.0 + np.exp(-z)))
 
 
 class ExtractiveAnswerer:
@@ -95,75 +206,81 @@ class ExtractiveAnswerer:
         self.threshold = threshold
 
     def extract(self, question: str, passages: list[Passage]) -> Extract:
-        question_terms = content_terms(question)
-        weights = self.stats.weights(question_terms)
-        total = sum(weights.values()) or 1.0
-        answer_type = expected_answer_type(question)
-        question_words = set(words(question))
+        profile = QuestionProfile.build(question, self.stats)
+        candidates = self._candidates(profile, passages)
+        if not candidates:
+            return Extract([], 0.0)
+        # Embedding a sentence costs several ms on this CPU; only the lexically promising are embedded.
+        candidates.sort(key=lambda c: c.features["words"] + 0.5 * c.features["context"] + 0.3 * c.features["rank"],
+                        reverse=True)
+        shortlist = candidates[: self.rerank_sentences]
+        vectors = np.asarray(self.embedder.embed_texts([question] + [c.text for c in shortlist]))
+        for candidate, cosine in zip(shortlist, vectors[1:] @ vectors[0]):
+            candidate.features["meaning"] = float(cosine)
+            candidate.score = sum(weight * candidate.features[name] for name, weight in SCORE_WEIGHTS.items())
+        shortlist.sort(key=lambda c: c.score, reverse=True)
+        best = next((c for c in shortlist if c.features["type"] and c.score >= shortlist[0].score - TYPE_MARGIN),
+                    shortlist[0])
+        best.features["numbers_missing"] = float(any(n not in best.text for n in profile.numbers))
+        strength = evidence(best.features)
+        if not best.features["type"]:
+            return Extract([], 0.0)  # a "when" answered without a date, a "how much" without a number
+        if strength < self.threshold:
+            return Extract([], strength)
+        chosen = [self._joined_with_next(best, shortlist)]
+        second = next((c for c in shortlist if c.passage.doc_id == best.passage.doc_id and c.score >= best.score - SECOND_MARGIN
+                       and (c.end <= chosen[0].start or c.start >= chosen[0].end)), None)
+        if second is not None and evidence(second.features) >= self.threshold:
+            chosen.append(second)
+        return Extract(chosen, strength)
 
-        def coverage(text: str) -> float:
-            present = content_terms(text)
-            return sum(w for term, w in weights.items() if term in present) / total
+    @staticmethod
+    def _joined_with_next(best: Candidate, shortlist: list[Candidate]) -> Candidate:
+        """Quote the next sentence too when it continues the answer: the sentence announces it
+        (ends with ':') or the next sentence scores nearly as well (the rest of a list)."""
+        following = next((c for c in shortlist if c.passage.id == best.passage.id and c.start > best.end
+                          and not c.passage.text[best.end - c.passage.start:c.start - c.passage.start].strip()), None)
+        if following is None or not (best.text.rstrip().endswith(":") or following.score >= best.score - NEXT_MARGIN):
+            return best
+        text = best.passage.text[best.start - best.passage.start:following.end - best.passage.start]
+        return Candidate(best.passage, best.rank, best.start, following.end, text, best.features, best.score)
 
+    def _candidates(self, profile: QuestionProfile, passages: list[Passage]) -> list[Candidate]:
         candidates: list[Candidate] = []
         seen: set[tuple[str, int]] = set()
         for rank, passage in enumerate(passages):
-            context = coverage(passage.text)
-            for start, end in sentence_spans(passage.text):
+            context_text = f"{passage.title}\n{passage.publisher}\n{passage.text}"
+            context, missing = profile.coverage(context_text), profile.missing_keys(context_text)
+            spans = sentence_spans(passage.text)
+            for index, (start, end) in enumerate(spans):
                 text = passage.text[start:end]
-                key = (passage.doc_id, passage.start + start)
-                if key in seen or len(text) < 12:
+                if (passage.doc_id, passage.start + start) in seen:
                     continue
-                seen.add(key)
-                candidates.append(Candidate(
-                    passage=passage, rank=rank, start=passage.start + start, end=passage.start + end, text=text,
-                    features={
-                        "words": coverage(text),
-                        "context": context,
-                        "type": float(matches_type(text, answer_type, question_words)),
-                        "rank": 1.0 / (1.0 + rank),
-                    },
-                ))
-        if not candidates:
-            return Extract([], 0.0)
+                if is_heading(text) and not (profile.answer_type == "date" and DATE_PATTERN.search(text)):
+                    continue  # a title line is no answer; a dated line ("Date: May 12, 2026") may be
+                seen.add((passage.doc_id, passage.start + start))
+                candidate = Candidate(passage, rank, passage.start + start, passage.start + end, text)
+                if not matches_type(text, profile.answer_type, profile.question_words, self.stats.is_name) and index > 0:
+                    candidate = self._joined_with_previous(candidate, spans[index - 1], profile)
+                candidate.features = {
+                    "words": profile.coverage(candidate.text),
+                    "context": context,
+                    "type": float(matches_type(candidate.text, profile.answer_type, profile.question_words, self.stats.is_name)),
+                    "rank": 1.0 / (1.0 + rank),
+                    "missing": missing,
+                }
+                candidates.append(candidate)
+        return candidates
 
-        # Embedding every sentence costs ~6 ms each on this CPU; only the lexically promising are embedded.
-        candidates.sort(key=lambda c: c.features["words"] + 0.5 * c.features["context"] + 0.3 * c.features["rank"], reverse=True)
-        shortlist = candidates[: self.rerank_sentences]
-        vectors = np.asarray(self.embedder.embed_texts([question] + [c.text for c in shortlist]))
-        meaning = vectors[1:] @ vectors[0]
-        for candidate, cosine in zip(shortlist, meaning):
-            candidate.features["meaning"] = float(cosine)
-            candidate.score = sum(WEIGHTS[name] * candidate.features[name] for name in WEIGHTS)
-        shortlist.sort(key=lambda c: c.score, reverse=True)
-        best = shortlist[0]
-        evidence = self.evidence(best)
-        if evidence < self.threshold:
-            return Extract([], evidence)
-        return Extract([self._with_context(best, answer_type, question_words)], evidence)
-
-    @staticmethod
-    def evidence(candidate: Candidate) -> float:
-        """How sure we are that the chosen sentence answers: meaning and rare-term support together."""
-        f = candidate.features
-        return 0.5 * f["meaning"] + 0.3 * f["words"] + 0.2 * f["context"]
-
-    @staticmethod
-    def _with_context(best: Candidate, answer_type: str | None, question_words: set[str]) -> Candidate:
-        """Extend the quote to the previous sentence when the answer type sits there
+    def _joined_with_previous(self, candidate: Candidate, previous: tuple[int, int], profile: QuestionProfile) -> Candidate:
+        """Quote the previous sentence too when it holds the answer type the sentence lacks
         ("In May, ... . The same month, Malaysia ...")."""
-        if matches_type(best.text, answer_type, question_words):
-            return best
-        passage = best.passage
-        spans = sentence_spans(passage.text)
-        relative = [(passage.start + s, passage.start + e) for s, e in spans]
-        for index, (start, end) in enumerate(relative):
-            if start == best.start and index > 0:
-                previous_start = relative[index - 1][0]
-                previous_text = passage.text[previous_start - passage.start:end - passage.start]
-                if matches_type(passage.text[previous_start - passage.start:relative[index - 1][1] - passage.start], answer_type, question_words):
-                    return Candidate(passage, best.rank, previous_start, best.end, previous_text, best.features, best.score)
-        return best
+        passage = candidate.passage
+        previous_text = passage.text[previous[0]:previous[1]]
+        if is_heading(previous_text) or not matches_type(previous_text, profile.answer_type, profile.question_words, self.stats.is_name):
+            return candidate
+        text = passage.text[previous[0]:candidate.end - passage.start]
+        return Candidate(passage, candidate.rank, passage.start + previous[0], candidate.end, text)
 
 
 def to_citation(number: int, candidate: Candidate) -> Citation:

@@ -17,7 +17,8 @@ from pathlib import Path
 import llama_index.core
 import Stemmer
 
-WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'’\-]*")
+WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'’]*")  # hyphens separate: "per-country" -> per, country
+LOWERCASE_WORD = re.compile(r"(?<![\w’'])[a-z][a-z’'\-]+")
 QUESTION_WORDS = {
     "what", "when", "where", "which", "who", "whom", "whose", "why", "how", "many", "much", "did", "does",
     "do", "according", "say", "said", "says", "tell", "mention", "mentioned", "state", "stated", "name",
@@ -38,7 +39,7 @@ def _stemmer() -> Stemmer.Stemmer:
 
 
 def words(text: str) -> list[str]:
-    return [w.strip("'’-").lower() for w in WORD.findall(text)]
+    return [w.strip("'’").lower() for w in WORD.findall(text)]
 
 
 def content_terms(text: str) -> set[str]:
@@ -53,12 +54,19 @@ class TermStats:
 
     def __init__(self, texts: Iterable[str]):
         frequency: Counter[str] = Counter()
+        common: set[str] = set()
         count = 0
         for text in texts:
             frequency.update(content_terms(text))
+            common.update(LOWERCASE_WORD.findall(text))
             count += 1
         self.count = max(count, 1)
         self.frequency = frequency
+        self.common_words = common  # words the corpus writes in lower case: not names
+
+    def is_name(self, word: str) -> bool:
+        """A capitalised word that the corpus never writes in lower case ("Coons", "Egypt", not "Order")."""
+        return word[:1].isupper() and word.lower() not in self.common_words
 
     def idf(self, term: str) -> float:
         df = self.frequency.get(term, 0)

@@ -1,0 +1,331 @@
+"""The HTTP API: JSON endpoints, an OpenAI-compatible chat endpoint, and the chat page at `/`.
+
+`create_app(assistant)` builds the FastAPI app around one loaded Assistant:
+- POST /api/ask, POST /api/search, GET /api/documents: the Answer / Passage / DocumentInfo JSON;
+- POST /v1/chat/completions (stream or not) and GET /v1/models: for OpenAI clients, model "ragqa";
+  the last user message is the question, resolved against earlier user turns (app.conversation);
+- GET /healthz; the Gradio chat page (app.ui) mounted at `/`.
+When settings.api_key is set, /api/* and /v1/* need `Authorization: Bearer <key>`. Every error is
+JSON `{"error": "..."}`: bad input 4xx, a RagqaError 400, anything unexpected 500 without a trace.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import secrets
+import time
+import uuid
+from typing import Any, Literal
+
+import gradio as gr
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
+from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from app import __version__
+from app.config import RetrieverName
+from app.conversation import ask_in_turn, assistant_lock
+from app.errors import RagqaError
+from app.retrieve import SearchFilters
+from app.schema import Answer, Citation, DocumentInfo, Passage
+from app.ui import CSS, build_ui, stream_steps
+
+MODEL_ID = "ragqa"
+log = logging.getLogger("ragqa.api")
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Filters(Strict):
+    date_from: str | None = Field(None, description="Only documents dated on or after (YYYY-MM-DD).")
+    date_to: str | None = Field(None, description="Only documents dated on or before (YYYY-MM-DD).")
+    publisher: str | None = Field(None, description="Only documents from this publisher (exact).")
+
+    @field_validator("date_from", "date_to")
+    @classmethod
+    def _iso_date(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                dt.date.fromisoformat(value)
+            except ValueError:
+                raise ValueError(f"not a date in the form YYYY-MM-DD: {value!r}") from None
+            if len(value) != 10:
+                raise ValueError(f"not a date in the form YYYY-MM-DD: {value!r}")
+        return value
+
+    def to_search(self) -> SearchFilters:
+        return SearchFilters(self.date_from, self.date_to, self.publisher)
+
+
+class RetrievalOptions(Strict):
+    k: int | None = Field(None, ge=1, le=50, strict=True, description="Passages to retrieve (default: settings.top_k).")
+    retriever: RetrieverName | None = Field(None, description="dense | bm25 | hybrid (default: hybrid).")
+    filters: Filters | None = None
+
+    def options(self) -> dict[str, Any]:
+        return {"k": self.k, "retriever": self.retriever, "filters": self.filters.to_search() if self.filters else None}
+
+
+class AskRequest(RetrievalOptions):
+    question: str = Field(description="The question, in plain words.")
+
+
+class SearchRequest(RetrievalOptions):
+    query: str = Field(description="What to search for.")
+
+
+class SearchResponse(BaseModel):
+    passages: list[Passage]
+
+
+class DocumentsResponse(BaseModel):
+    documents: list[DocumentInfo]
+
+
+class Health(BaseModel):
+    status: Literal["ok"] = "ok"
+    documents: int
+    passages: int
+
+
+class ErrorBody(BaseModel):
+    error: str
+
+
+class ChatMessage(BaseModel):
+    """An OpenAI chat message; fields we do not use (echoed citations, tool calls) are ignored."""
+
+    model_config = ConfigDict(extra="ignore")
+    role: Literal["system", "developer", "user", "assistant", "tool", "function"]
+    content: str | list[dict[str, Any]] | None = None
+
+    def text(self) -> str:
+        if isinstance(self.content, list):
+            return " ".join(str(part.get("text", "")) for part in self.content if part.get("type") == "text")
+        return self.content or ""
+
+
+class ChatRequest(RetrievalOptions):
+    """OpenAI's request; sampling parameters are accepted and ignored (answers are extractive)."""
+
+    model: str
+    messages: list[ChatMessage] = Field(min_length=1)
+    stream: bool = False
+    stream_options: dict[str, Any] | None = None
+    temperature: float | None = None
+    top_p: float | None = None
+    n: int | None = Field(None, ge=1, le=1)
+    max_tokens: int | None = None
+    max_completion_tokens: int | None = None
+    stop: str | list[str] | None = None
+    presence_penalty: float | None = None
+    frequency_penalty: float | None = None
+    seed: int | None = None
+    user: str | None = None
+    metadata: dict[str, Any] | None = None
+
+
+class CompletionMessage(BaseModel):
+    role: Literal["assistant"] = "assistant"
+    content: str
+    citations: list[Citation]
+
+
+class Choice(BaseModel):
+    index: int = 0
+    message: CompletionMessage
+    finish_reason: Literal["stop"] = "stop"
+
+
+class Usage(BaseModel):
+    prompt_tokens: int
+    completion_tokens: int
+    total_tokens: int
+
+
+class ChatCompletion(BaseModel):
+    id: str
+    object: Literal["chat.completion"] = "chat.completion"
+    created: int
+    model: str = MODEL_ID
+    choices: list[Choice]
+    usage: Usage
+    citations: list[Citation] = Field(description="The numbered sources of the [n] markers in the content.")
+    abstained: bool
+
+
+class ModelCard(BaseModel):
+    id: str
+    object: Literal["model"] = "model"
+    created: int
+    owned_by: str = "ragqa"
+
+
+class ModelList(BaseModel):
+    object: Literal["list"] = "list"
+    data: list[ModelCard]
+
+
+METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
+ERRORS = {status: {"model": ErrorBody} for status in (400, 401, 404, 422)}
+
+
+def create_app(assistant) -> FastAPI:
+    """The API and the chat page over one loaded Assistant."""
+    app = FastAPI(title="ragqa", version=__version__, description=__doc__)
+    _add_error_handlers(app)
+    bearer = HTTPBearer(auto_error=False, description="Needed when the server has RAGQA_API_KEY set.")
+
+    def require_key(credentials: HTTPAuthorizationCredentials | None = Depends(bearer)) -> None:
+        key = assistant.settings.api_key
+        if key and not (credentials and secrets.compare_digest(credentials.credentials.encode(), key.encode())):
+            raise ApiError(401, "missing or wrong bearer token (Authorization: Bearer <key>)")
+
+    api = APIRouter(dependencies=[Depends(require_key)], responses=ERRORS)
+    started = int(time.time())
+
+    @api.post("/api/ask", response_model=Answer, tags=["api"], summary="Answer a question with citations")
+    def ask(request: AskRequest) -> Answer:
+        return ask_in_turn(assistant, request.question, **request.options())
+
+    @api.post("/api/search", response_model=SearchResponse, tags=["api"], summary="Retrieved passages with scores")
+    def search(request: SearchRequest) -> SearchResponse:
+        query = assistant.check_question(request.query)
+        with assistant_lock(assistant):
+            return SearchResponse(passages=assistant.search(query, **request.options()))
+
+    @api.get("/api/documents", response_model=DocumentsResponse, tags=["api"], summary="The indexed documents")
+    def documents() -> DocumentsResponse:
+        return DocumentsResponse(documents=assistant.documents())
+
+    @api.get("/v1/models", response_model=ModelList, tags=["openai"], summary="The one model, ragqa")
+    def models() -> ModelList:
+        return ModelList(data=[ModelCard(id=MODEL_ID, created=started)])
+
+    @api.post("/v1/chat/completions", response_model=ChatCompletion, tags=["openai"],
+              summary="OpenAI-compatible chat (stream=true: server-sent chat.completion.chunk events)",
+              responses={200: {"content": {"text/event-stream": {}}}})
+    def chat_completions(request: ChatRequest):
+        if request.model != MODEL_ID:
+            raise ApiError(404, f"unknown model {request.model!r}: this server has one model, {MODEL_ID!r}")
+        if request.messages[-1].role != "user":
+            raise ApiError(400, "the last message must be the user's question (role 'user')")
+        asked = [message.text() for message in request.messages if message.role == "user"]
+        answer = ask_in_turn(assistant, asked[-1], asked[:-1], **request.options())
+        completion = _completion(answer, " ".join(m.text() for m in request.messages))
+        if not request.stream:
+            return completion
+        usage = bool((request.stream_options or {}).get("include_usage"))
+        return StreamingResponse(_chunks(completion, usage), media_type="text/event-stream",
+                                 headers={"Cache-Control": "no-cache"})
+
+    @app.get("/healthz", response_model=Health, tags=["health"], summary="Liveness and index size")
+    def healthz() -> Health:
+        return Health(documents=len(assistant.documents()), passages=assistant.store.passage_count())
+
+    app.include_router(api)
+
+    @app.api_route("/api/{rest:path}", methods=METHODS, include_in_schema=False)
+    @app.api_route("/v1/{rest:path}", methods=METHODS, include_in_schema=False)
+    def not_here(request: Request, rest: str):
+        path = request.url.path
+        allowed = sorted({m for r in api.routes if isinstance(r, APIRoute) and r.path == path for m in r.methods})
+        if allowed:
+            raise ApiError(405, f"{request.method} is not allowed on {path}; use {' or '.join(allowed)}")
+        raise ApiError(404, f"no endpoint {path}; see /docs")
+
+    return gr.mount_gradio_app(app, build_ui(assistant), path="/", css=CSS, footer_links=["settings"],
+                               run_history=False)
+
+
+def _completion(answer: Answer, prompt: str) -> ChatCompletion:
+    words = len(answer.answer.split())
+    prompt_words = len(prompt.split())
+    return ChatCompletion(
+        id=f"chatcmpl-{uuid.uuid4().hex}",
+        created=int(time.time()),
+        choices=[Choice(message=CompletionMessage(content=answer.answer, citations=answer.citations))],
+        usage=Usage(prompt_tokens=prompt_words, completion_tokens=words, total_tokens=prompt_words + words),
+        citations=answer.citations,
+        abstained=answer.abstained,
+    )
+
+
+def _chunks(completion: ChatCompletion, include_usage: bool):
+    """Server-sent events: role, the answer a few words at a time, the finish with citations, [DONE]."""
+    base = {"id": completion.id, "object": "chat.completion.chunk", "created": completion.created, "model": MODEL_ID}
+    content = completion.choices[0].message.content
+
+    def event(delta: dict, finish: str | None = None, **extra) -> str:
+        chunk = base | {"choices": [{"index": 0, "delta": delta, "finish_reason": finish}]} | extra
+        return f"data: {json.dumps(chunk, ensure_ascii=False)}\n\n"
+
+    yield event({"role": "assistant", "content": ""})
+    sent = ""
+    for prefix in stream_steps(content):
+        yield event({"content": prefix[len(sent):]})
+        sent = prefix
+    citations = [citation.model_dump() for citation in completion.citations]
+    yield event({}, "stop", citations=citations, abstained=completion.abstained)
+    if include_usage:
+        yield f"data: {json.dumps(base | {'choices': [], 'usage': completion.usage.model_dump()})}\n\n"
+    yield "data: [DONE]\n\n"
+
+
+def _add_error_handlers(app: FastAPI) -> None:
+    def error(status: int, message: str, **headers) -> JSONResponse:
+        return JSONResponse({"error": message}, status_code=status, headers=headers or None)
+
+    @app.exception_handler(ApiError)
+    async def api_error(_request: Request, problem: ApiError):
+        headers = {"WWW-Authenticate": "Bearer"} if problem.status == 401 else {}
+        return error(problem.status, problem.message, **headers)
+
+    @app.exception_handler(RagqaError)
+    async def ragqa_error(_request: Request, problem: RagqaError):
+        return error(400, str(problem))
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, problem: RequestValidationError):
+        if "json" not in request.headers.get("content-type", "json") and any(
+                tuple(item.get("loc", ())) == ("body",) for item in problem.errors()):
+            return error(415, "send the body as JSON with Content-Type: application/json")
+        return error(422, "; ".join(_describe(item) for item in problem.errors()) or "invalid request")
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_request: Request, problem: StarletteHTTPException):
+        return error(problem.status_code, str(problem.detail), **(problem.headers or {}))
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, problem: Exception):
+        log.exception("unexpected error on %s %s", request.method, request.url.path)
+        return error(500, f"internal error ({type(problem).__name__}); see the server log")
+
+
+def _describe(item: dict) -> str:
+    """One validation problem in words, naming the field."""
+    where = ".".join(str(part) for part in item.get("loc", ()) if part != "body")
+    kind = item.get("type", "")
+    if kind == "json_invalid":
+        return f"malformed JSON: {item.get('ctx', {}).get('error', 'cannot parse the body')}"
+    if kind == "extra_forbidden":
+        return f"unknown field {where!r}"
+    if kind == "missing" and not where:
+        return "the request body is missing (send JSON)"
+    message = item.get("msg", "invalid").removeprefix("Value error, ")
+    return f"{where or 'body'}: {message}"

@@ -1,0 +1,88 @@
+"""Conversations with the assistant: follow-up questions, and one question at a time.
+
+`condense(question, history_questions)` turns a follow-up such as "and in which month was that?" or
+"what about Egypt?" into a question that stands on its own, by putting the earlier question it leans
+on in front of it (no LLM: a few plain rules). The chat page and /v1/chat/completions both use it.
+
+`ask_in_turn` is how every interface reaches a shared Assistant: one call at a time (the BM25
+retriever keeps per-call state, and on two cores parallel model calls gain nothing).
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import weakref
+
+from app.schema import Answer
+
+LEADS = ("and ", "and,", "but ", "also ", "so ", "what about ", "how about ", "what of ", "and what ", "then ")
+SUBSTITUTING_LEADS = ("what about ", "how about ", "what of ", "and what about ", "and how about ")
+REFERRING_WORDS = frozenset(
+    "that it this they them those these there its their theirs he she him his her then such".split()
+)
+SHORT_WORDS = 3  # a question of this many words or fewer leans on the one before
+_WORD = re.compile(r"[\w'’-]+")
+
+
+def is_follow_up(question: str) -> bool:
+    """Whether a question probably depends on an earlier turn."""
+    text = " ".join(question.lower().split())
+    words = _WORD.findall(question)
+    if not words:
+        return False
+    if text.startswith(LEADS) or len(words) <= SHORT_WORDS:
+        return True
+    lowered = [word.lower() for word in words]
+    referring = [word for word in lowered if word in REFERRING_WORDS]
+    if not referring:
+        return False
+    if lowered[-1] in REFERRING_WORDS:  # "... was that?", "who signed it?"
+        return True
+    named = [word for word in words[1:] if word[0].isupper()]
+    return not named  # a pronoun and no name of its own: it points back
+
+
+def condense(question: str, history_questions: list[str], max_chars: int | None = None) -> str:
+    """The question made self-standing against the earlier user questions (oldest first).
+
+    A follow-up gets the (itself resolved) previous question in front of it; "what about X?" gets
+    the last self-standing question instead, so "what about Egypt?" after "what about Kenya?"
+    replaces Kenya rather than adding to it. With `max_chars`, the context is cut to fit.
+    """
+    question = " ".join(question.split())
+    history = [" ".join(q.split()) for q in history_questions if q and q.strip()]
+    if not history or not is_follow_up(question):
+        return question
+    if question.lower().startswith(SUBSTITUTING_LEADS):
+        topics = [q for q in history if not is_follow_up(q)]
+        context = topics[-1] if topics else condense(history[-1], history[:-1])
+    else:
+        context = condense(history[-1], history[:-1])
+    if max_chars is not None:
+        room = max_chars - len(question) - 1
+        if room <= 0:
+            return question
+        context = context[-room:].lstrip() if len(context) > room else context
+    return f"{context} {question}" if context else question
+
+
+_locks: "weakref.WeakKeyDictionary[object, threading.Lock]" = weakref.WeakKeyDictionary()
+_locks_guard = threading.Lock()
+
+
+def assistant_lock(assistant) -> threading.Lock:
+    """The lock that serialises calls to one Assistant (shared by the API and the chat page)."""
+    with _locks_guard:
+        lock = _locks.get(assistant)
+        if lock is None:
+            lock = _locks[assistant] = threading.Lock()
+        return lock
+
+
+def ask_in_turn(assistant, question: str, history_questions: list[str] | None = None, **options) -> Answer:
+    """Check the question as typed, resolve it against the history, then ask (one call at a time)."""
+    question = assistant.check_question(question)
+    resolved = condense(question, history_questions or [], assistant.settings.max_question_chars)
+    with assistant_lock(assistant):
+        return assistant.ask(resolved, **options)

@@ -1,0 +1,364 @@
+"""The HTTP API over a real index: JSON endpoints, bad input, the bearer token, the OpenAPI schema,
+the OpenAI-compatible endpoint through the official `openai` client against a real uvicorn server,
+and the follow-up resolution (`app.conversation.condense`) the chat uses."""
+
+from __future__ import annotations
+
+import json
+
+import openai
+import pytest
+from fastapi.testclient import TestClient
+
+from app.api import create_app
+from app.assistant import Assistant
+from app.conversation import condense, is_follow_up
+from app.server import background_server
+from app.ui import render_answer
+from app.schema import Answer, Citation
+from tests.conftest import coverage_corpus_dir, make_settings
+
+QUESTION = "When did the Commerce Department warn about Huawei's Ascend chips?"
+ROW = "restofworld-huawei-global-south-ai"
+KEY = "test-secret-key"
+
+
+@pytest.fixture(scope="module")
+def assistant(tmp_path_factory):
+    from app.ingest import ingest
+
+    tmp = tmp_path_factory.mktemp("api")
+    settings = make_settings(tmp)
+    ingest(settings, coverage_corpus_dir(), progress=False)
+    return Assistant.load(settings)
+
+
+@pytest.fixture(scope="module")
+def client(assistant):
+    with TestClient(create_app(assistant), raise_server_exceptions=False) as test_client:
+        yield test_client
+
+
+@pytest.fixture(scope="module")
+def locked_client(assistant):
+    """The same index behind an app whose settings require a bearer token."""
+    keyed = Assistant(assistant.settings.model_copy(update={"api_key": KEY}), assistant.retriever, assistant.answerer)
+    with TestClient(create_app(keyed), raise_server_exceptions=False) as test_client:
+        yield test_client
+
+
+@pytest.fixture(scope="module")
+def server_url(assistant):
+    with background_server(create_app(assistant)) as url:
+        yield url
+
+
+def without_timings(answer: dict) -> dict:
+    return {key: value for key, value in answer.items() if key != "timings_ms"}
+
+
+# --- JSON endpoints ---------------------------------------------------------------------------
+
+def test_ask_returns_the_assistants_answer(client, assistant):
+    response = client.post("/api/ask", json={"question": QUESTION})
+    assert response.status_code == 200
+    body = response.json()
+    assert "May" in body["answer"] and "[1]" in body["answer"]
+    assert body["citations"][0]["doc_id"] == ROW
+    assert without_timings(body) == without_timings(assistant.ask(QUESTION).model_dump())
+
+
+def test_ask_options_reach_the_assistant(client, assistant):
+    body = {"question": QUESTION, "k": 3, "retriever": "bm25"}
+    response = client.post("/api/ask", json=body)
+    assert response.status_code == 200
+    expected = assistant.ask(QUESTION, k=3, retriever="bm25").model_dump()
+    assert without_timings(response.json()) == without_timings(expected)
+
+
+def test_ask_abstains_on_an_unanswerable_question(client):
+    body = client.post("/api/ask", json={"question": "What is the capital of France?"}).json()
+    assert body["abstained"] is True and body["citations"] == []
+
+
+def test_date_filter_excludes_older_documents(client):
+    unfiltered = client.post("/api/search", json={"query": "AI export controls chips", "k": 30}).json()["passages"]
+    assert any(p["date"] < "2025-05-01" for p in unfiltered), "the corpus should have older documents"
+    response = client.post("/api/search", json={"query": "AI export controls chips", "k": 30,
+                                                "filters": {"date_from": "2025-05-01"}})
+    assert response.status_code == 200
+    passages = response.json()["passages"]
+    assert passages and all(p["date"] >= "2025-05-01" for p in passages)
+    answer = client.post("/api/ask", json={"question": QUESTION, "filters": {"date_from": "2025-05-01"}}).json()
+    assert all(c["date"] >= "2025-05-01" for c in answer["citations"])
+    assert ROW not in {c["doc_id"] for c in answer["citations"]}  # undated: excluded by a date filter
+
+
+def test_search_returns_scored_passages_with_metadata(client):
+    response = client.post("/api/search", json={"query": "Huawei Ascend chips guidance", "k": 4})
+    assert response.status_code == 200
+    passages = response.json()["passages"]
+    assert len(passages) == 4
+    assert passages[0]["doc_id"] == ROW
+    for passage in passages:
+        assert passage["score"] > 0 and passage["title"] and passage["text"] and passage["end"] > passage["start"]
+
+
+def test_documents_and_health(client):
+    documents = client.get("/api/documents").json()["documents"]
+    assert len(documents) == 12
+    row = next(doc for doc in documents if doc["doc_id"] == ROW)
+    assert row["publisher"] == "Rest of World" and row["passages"] > 0
+    health = client.get("/healthz").json()
+    assert health == {"status": "ok", "documents": 12, "passages": sum(doc["passages"] for doc in documents)}
+
+
+def test_chat_page_is_served_at_root(client):
+    response = client.get("/")
+    assert response.status_code == 200 and "<html" in response.text.lower()
+
+
+# --- bad input: 4xx with a JSON error naming the problem --------------------------------------
+
+BAD_BODIES = [
+    ({"question": ""}, "empty"),
+    ({"question": "   \n\t "}, "empty"),
+    ({"question": "x" * 2001}, "longer than 2000"),
+    ({"question": QUESTION, "colour": "blue"}, "colour"),
+    ({"question": QUESTION, "k": 0}, "k"),
+    ({"question": QUESTION, "k": 51}, "k"),
+    ({"question": QUESTION, "k": "many"}, "k"),
+    ({"question": QUESTION, "k": True}, "k"),
+    ({"question": QUESTION, "k": 2.5}, "k"),
+    ({"question": QUESTION, "retriever": "magic"}, "retriever"),
+    ({"question": QUESTION, "filters": {"date_from": "2025-13-45"}}, "date_from"),
+    ({"question": QUESTION, "filters": {"date_to": "last week"}}, "date_to"),
+    ({"question": QUESTION, "filters": {"author": "me"}}, "author"),
+    ({"question": 42}, "question"),
+    ({}, "question"),
+    ([QUESTION], "body"),
+]
+
+
+@pytest.mark.parametrize(("body", "named"), BAD_BODIES)
+def test_bad_ask_bodies_get_a_4xx_json_error(client, body, named):
+    response = client.post("/api/ask", json=body)
+    assert 400 <= response.status_code < 500, response.text
+    assert named in response.json()["error"]
+
+
+@pytest.mark.parametrize("raw", [b"{not json", b"", b'{"question": "unterminated'])
+def test_malformed_json_gets_a_4xx_json_error(client, raw):
+    response = client.post("/api/ask", content=raw, headers={"Content-Type": "application/json"})
+    assert 400 <= response.status_code < 500
+    assert response.json()["error"]
+
+
+def test_non_json_body_wrong_method_and_unknown_path_get_json_errors(client):
+    response = client.post("/api/ask", content=b"question=hi", headers={"Content-Type": "text/plain"})
+    assert response.status_code == 415 and "JSON" in response.json()["error"]
+    response = client.get("/api/ask")
+    assert response.status_code == 405 and "POST" in response.json()["error"]
+    for path in ("/api/nothing", "/v1/embeddings"):
+        response = client.post(path, json={})
+        assert response.status_code == 404 and path in response.json()["error"]
+
+
+def test_bad_search_and_chat_bodies_get_4xx(client):
+    cases = [
+        ("/api/search", {"query": " "}),
+        ("/api/search", {"query": "Huawei", "k": 100}),
+        ("/api/search", {"question": "Huawei"}),
+        ("/v1/chat/completions", {"model": "ragqa", "messages": []}),
+        ("/v1/chat/completions", {"model": "ragqa", "messages": [{"role": "user", "content": "  "}]}),
+        ("/v1/chat/completions", {"model": "ragqa", "messages": [{"role": "assistant", "content": "hi"}]}),
+        ("/v1/chat/completions", {"model": "gpt-4o", "messages": [{"role": "user", "content": QUESTION}]}),
+        ("/v1/chat/completions", {"model": "ragqa", "messages": [{"role": "user", "content": QUESTION}], "k": -1}),
+        ("/v1/chat/completions", {"model": "ragqa", "messages": [{"role": "wizard", "content": QUESTION}]}),
+        ("/v1/chat/completions", {"messages": [{"role": "user", "content": QUESTION}]}),
+    ]
+    for path, body in cases:
+        response = client.post(path, json=body)
+        assert 400 <= response.status_code < 500, (path, body, response.text)
+        assert isinstance(response.json()["error"], str) and response.json()["error"]
+
+
+def test_unexpected_errors_are_json_500_without_a_trace(client, assistant, monkeypatch):
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("secret internals")
+
+    monkeypatch.setattr(assistant, "ask", broken)
+    response = client.post("/api/ask", json={"question": QUESTION})
+    assert response.status_code == 500
+    assert "internal error" in response.json()["error"]
+    assert "secret internals" not in response.text and "Traceback" not in response.text
+
+
+# --- bearer token -----------------------------------------------------------------------------
+
+def test_bearer_token_is_enforced_when_set(locked_client):
+    for method, path, body in [("post", "/api/ask", {"question": QUESTION}), ("post", "/api/search", {"query": "x y"}),
+                               ("get", "/api/documents", None), ("get", "/v1/models", None),
+                               ("post", "/v1/chat/completions", {"model": "ragqa", "messages": []})]:
+        for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": KEY}):
+            response = getattr(locked_client, method)(path, headers=headers, **({"json": body} if body else {}))
+            assert response.status_code == 401, (path, headers)
+            assert "bearer" in response.json()["error"]
+    good = {"Authorization": f"Bearer {KEY}"}
+    assert locked_client.get("/api/documents", headers=good).status_code == 200
+    assert locked_client.post("/api/ask", json={"question": QUESTION}, headers=good).status_code == 200
+    assert locked_client.get("/healthz").status_code == 200  # the local user's pages need no token
+    assert locked_client.get("/").status_code == 200
+
+
+def test_no_token_needed_when_unset(client):
+    assert client.get("/api/documents").status_code == 200
+
+
+# --- OpenAPI ----------------------------------------------------------------------------------
+
+def test_openapi_documents_the_endpoints(client):
+    schema = client.get("/openapi.json").json()
+    paths = schema["paths"]
+    for path, method in [("/api/ask", "post"), ("/api/search", "post"), ("/api/documents", "get"),
+                         ("/v1/chat/completions", "post"), ("/v1/models", "get"), ("/healthz", "get")]:
+        assert method in paths[path], path
+    ask = paths["/api/ask"]["post"]
+    assert ask["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith("/AskRequest")
+    assert ask["responses"]["200"]["content"]["application/json"]["schema"]["$ref"].endswith("/Answer")
+    components = schema["components"]["schemas"]
+    assert {"AskRequest", "SearchRequest", "SearchResponse", "DocumentsResponse", "ChatRequest", "ChatCompletion",
+            "Health", "ErrorBody", "Citation", "Passage"} <= set(components)
+    assert components["AskRequest"]["additionalProperties"] is False
+    assert "HTTPBearer" in schema["components"]["securitySchemes"]
+
+
+# --- OpenAI-compatible endpoint through the official client, against a real server -------------
+
+def test_openai_client_chat_completion(server_url, assistant):
+    client = openai.OpenAI(base_url=f"{server_url}/v1", api_key="unused", max_retries=0)
+    assert [model.id for model in client.models.list()] == ["ragqa"]
+    response = client.chat.completions.create(model="ragqa", messages=[
+        {"role": "system", "content": "Answer from the documents."},
+        {"role": "user", "content": QUESTION},
+    ])
+    assert response.object == "chat.completion"
+    message = response.choices[0].message
+    expected = assistant.ask(QUESTION)
+    assert message.role == "assistant" and message.content == expected.answer
+    assert response.choices[0].finish_reason == "stop"
+    citations = response.model_extra["citations"]
+    assert citations == [c.model_dump() for c in expected.citations]
+    assert message.model_extra["citations"] == citations
+    assert response.usage.completion_tokens > 0
+
+
+def test_openai_client_streaming(server_url, assistant):
+    client = openai.OpenAI(base_url=f"{server_url}/v1", api_key="unused", max_retries=0)
+    stream = client.chat.completions.create(model="ragqa", stream=True, stream_options={"include_usage": True},
+                                            messages=[{"role": "user", "content": QUESTION}])
+    chunks = list(stream)
+    assert all(chunk.object == "chat.completion.chunk" for chunk in chunks)
+    text = "".join(chunk.choices[0].delta.content or "" for chunk in chunks if chunk.choices)
+    assert text == assistant.ask(QUESTION).answer
+    assert len([c for c in chunks if c.choices and c.choices[0].delta.content]) > 3  # it streams in pieces
+    final = next(chunk for chunk in chunks if chunk.choices and chunk.choices[0].finish_reason == "stop")
+    assert final.model_extra["citations"][0]["doc_id"] == ROW
+    assert chunks[-1].usage is not None
+
+
+def test_raw_stream_ends_with_done(server_url):
+    import httpx
+
+    body = {"model": "ragqa", "stream": True, "messages": [{"role": "user", "content": QUESTION}]}
+    with httpx.stream("POST", f"{server_url}/v1/chat/completions", json=body, timeout=60) as response:
+        assert response.headers["content-type"].startswith("text/event-stream")
+        events = [line for line in response.iter_lines() if line.startswith("data: ")]
+    assert events[-1] == "data: [DONE]"
+    assert json.loads(events[0][6:])["choices"][0]["delta"]["role"] == "assistant"
+
+
+def test_openai_client_follow_up(server_url, assistant):
+    client = openai.OpenAI(base_url=f"{server_url}/v1", api_key="unused", max_retries=0)
+    first = client.chat.completions.create(model="ragqa", messages=[{"role": "user", "content": QUESTION}])
+    follow = client.chat.completions.create(model="ragqa", messages=[
+        {"role": "user", "content": QUESTION},
+        first.choices[0].message.model_dump(exclude_none=True),  # echoed back, citations and all
+        {"role": "user", "content": "and in which month was that?"},
+    ])
+    content = follow.choices[0].message.content
+    assert "May" in content and follow.model_extra["citations"][0]["doc_id"] == ROW
+    assert content == assistant.ask(condense("and in which month was that?", [QUESTION])).answer
+
+
+def test_openai_client_sees_auth_and_input_errors(assistant):
+    keyed = Assistant(assistant.settings.model_copy(update={"api_key": KEY}), assistant.retriever, assistant.answerer)
+    with background_server(create_app(keyed)) as url:
+        with pytest.raises(openai.AuthenticationError):
+            openai.OpenAI(base_url=f"{url}/v1", api_key="wrong", max_retries=0).models.list()
+        client = openai.OpenAI(base_url=f"{url}/v1", api_key=KEY, max_retries=0)
+        with pytest.raises(openai.BadRequestError):
+            client.chat.completions.create(model="ragqa", messages=[{"role": "user", "content": " "}])
+        with pytest.raises(openai.NotFoundError):
+            client.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": QUESTION}])
+        assert client.chat.completions.create(model="ragqa", messages=[{"role": "user", "content": QUESTION}]).choices
+
+
+# --- follow-ups (no LLM) ----------------------------------------------------------------------
+
+@pytest.mark.parametrize("question", ["and in which month was that?", "what about Egypt?", "What about Egypt?",
+                                      "Who signed it?", "When?", "Why did they do that?", "And the year?"])
+def test_follow_ups_are_recognised(question):
+    assert is_follow_up(question)
+
+
+@pytest.mark.parametrize("question", [QUESTION, "Which countries has Huawei expanded cloud coverage in?",
+                                      "What does the order say that American companies must do?"])
+def test_standalone_questions_are_left_alone(question):
+    assert not is_follow_up(question)
+    assert condense(question, ["Something asked before about the AI diffusion rule?"]) == question
+
+
+def test_condense_prepends_the_previous_question():
+    assert condense("and in which month was that?", [QUESTION]) == f"{QUESTION} and in which month was that?"
+    assert condense("and in which month was that?", []) == "and in which month was that?"
+
+
+def test_condense_what_about_replaces_the_previous_substitution():
+    history = ["Where has Huawei expanded cloud coverage?", "what about Kenya?"]
+    assert condense("what about Egypt?", history) == "Where has Huawei expanded cloud coverage? what about Egypt?"
+
+
+def test_condense_chains_pronoun_follow_ups():
+    history = ["Which executive order promotes AI exports?", "when was it signed?"]
+    resolved = condense("who signed it?", history)
+    assert resolved.startswith("Which executive order promotes AI exports? when was it signed?")
+    assert resolved.endswith("who signed it?")
+
+
+def test_condense_respects_the_length_limit():
+    resolved = condense("and why?", ["word " * 500], max_chars=100)
+    assert len(resolved) <= 100 and resolved.endswith("and why?")
+
+
+def test_follow_up_answer_uses_the_earlier_turn(assistant):
+    from app.conversation import ask_in_turn
+
+    answer = ask_in_turn(assistant, "and in which month was that?", [QUESTION])
+    assert not answer.abstained and "May" in answer.answer
+    assert answer.citations[0].doc_id == ROW
+
+
+# --- chat rendering escapes everything --------------------------------------------------------
+
+def test_rendered_answer_escapes_document_text_and_drops_unsafe_urls():
+    citation = Citation(n=1, doc_id="d", title="<b>T</b>", publisher="<i>P</i>", date="2025-01-01",
+                        url="javascript:alert(1)", quote="<script>alert(1)</script> [x](javascript:alert(2))",
+                        start=0, end=10)
+    html = render_answer(Answer(question="q", answer="<img src=x onerror=alert(3)> [1]", abstained=False,
+                                citations=[citation]), "q")
+    assert "<script" not in html and "<img" not in html and "<b>" not in html and "href" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "[x](javascript:alert(2))" in html
+    safe = render_answer(Answer(question="q", answer="a [1]", abstained=False,
+                                citations=[citation.model_copy(update={"url": "https://example.org/a?b=1&c=2"})]))
+    assert 'href="https://example.org/a?b=1&amp;c=2"' in safe and 'rel="noopener noreferrer"' in safe

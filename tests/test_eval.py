@@ -1,0 +1,131 @@
+"""The eval suite: the gate over eval/cases.jsonl, the scoring itself, and the command."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from app import evaluate as ev
+from app.errors import RagqaError
+
+ROOT = Path(__file__).resolve().parents[1]
+CASES = ROOT / "eval" / "cases.jsonl"
+THRESHOLDS = ROOT / "eval" / "thresholds.toml"
+
+
+@pytest.fixture(scope="module")
+def cases():
+    return ev.load_cases(CASES)
+
+
+def test_gate_holds_on_the_coverage_corpus(assistant, cases):
+    summary = ev.summarize(ev.run_cases(assistant, cases, "hybrid"))
+    failures = ev.gate_failures(summary, ev.load_thresholds(THRESHOLDS))
+    assert failures == [], f"{failures}\n{ev.format_table({'hybrid': summary})}"
+
+
+def test_gate_fails_when_retrieval_is_broken(assistant, cases, monkeypatch):
+    """Swap in a retriever that returns the same off-topic passage for everything."""
+    real = assistant.retriever.retrieve
+
+    def off_topic(query, k, method="hybrid", filters=None):
+        passages = real("National Security Memorandum War College students", k, method, filters)
+        return [p for p in passages if p.doc_id.startswith("whitehouse-sullivan")][:k]
+
+    monkeypatch.setattr(assistant.retriever, "retrieve", off_topic)
+    summary = ev.summarize(ev.run_cases(assistant, cases[:30], "hybrid"))
+    failures = ev.gate_failures(summary, ev.load_thresholds(THRESHOLDS))
+    assert any(f.startswith("hit@5") for f in failures)
+    assert any(f.startswith("accuracy") for f in failures)
+
+
+def test_cases_file_meets_the_suite_design(cases):
+    answerable = [c for c in cases if c.answerable]
+    assert len(cases) >= 60
+    assert len(cases) - len(answerable) >= 15
+
+
+def case_result(answer_text, citations, sources=("doc-a",), answerable=True, retrieved=("doc-b", "doc-a")):
+    case = ev.EvalCase(id="x", question="q?", answerable=answerable,
+                       expect=["\\bMay\\b"] if answerable else [], sources=list(sources) if answerable else [])
+    answer = {"answer": answer_text, "abstained": not citations,
+              "citations": [{"doc_id": d} for d in citations]}
+    return ev.CaseResult(case, answer, list(retrieved), 0.01, [True] * len(citations))
+
+
+def test_metrics_are_computed_as_documented():
+    results = [
+        case_result("In May. [1]", ["doc-a"]),                          # correct, gold at rank 2
+        case_result("In June. [1]", ["doc-b"], retrieved=("doc-a",)),   # wrong answer, wrong citation
+        case_result("does not say", [], answerable=False),             # right abstention
+        case_result("In May. [1]", ["doc-c"], answerable=False),        # should have abstained
+    ]
+    summary = ev.summarize(results)
+    assert summary["accuracy"] == 0.5
+    assert summary["abstention_recall"] == 0.5
+    assert summary["false_abstention"] == 0.0
+    assert summary["hit@1"] == 0.5 and summary["hit@5"] == 1.0
+    assert summary["mrr"] == pytest.approx((0.5 + 1.0) / 2)
+    assert summary["citation_precision"] == pytest.approx(1 / 3)
+    assert results[0].passed() == {"answer": True, "hit@1": False, "hit@5": True, "citations": True, "faithful": True}
+
+
+@pytest.mark.parametrize("line, message", [
+    ('{"id": "a", "question": "q"', "not a valid case"),
+    ('{"id": "a", "question": "q", "answerable": true}', "needs `expect`"),
+    ('{"id": "a", "question": "q", "expect": ["("], "sources": ["d"]}', "not a valid case"),
+    ('{"id": "a", "question": "q", "answerable": false, "colour": 1}', "not a valid case"),
+])
+def test_bad_case_files_are_rejected_with_the_line(tmp_path, line, message):
+    path = tmp_path / "cases.jsonl"
+    path.write_text(line + "\n")
+    with pytest.raises(RagqaError, match=message) as problem:
+        ev.load_cases(path)
+    assert "cases.jsonl:1" in str(problem.value)
+
+
+def test_duplicate_ids_are_rejected(tmp_path):
+    path = tmp_path / "cases.jsonl"
+    path.write_text('{"id": "a", "question": "q", "answerable": false}\n' * 2)
+    with pytest.raises(RagqaError, match="duplicate"):
+        ev.load_cases(path)
+
+
+def test_eval_command_all_retrievers_json_report_and_distractors(coverage_settings, cases, tmp_path):
+    small = tmp_path / "small.jsonl"
+    picked = [c for c in cases if c.answerable][:3] + [c for c in cases if not c.answerable][:2]
+    small.write_text("".join(c.model_dump_json() + "\n" for c in picked))
+    distractors = tmp_path / "distractors"
+    distractors.mkdir()
+    for i in range(3):
+        (distractors / f"other-{i}.md").write_text(f"---\ntitle: Other {i}\n---\nThe President signed a proclamation on trade {i}.")
+    env = {**os.environ, "RAGQA_INDEX_DIR": str(coverage_settings.index_dir), "RAGQA_CORPUS_DIR": str(coverage_settings.corpus_dir)}
+    done = subprocess.run(
+        [sys.executable, "-m", "app.cli", "eval", "--cases", str(small), "--retriever", "all",
+         "--json", str(tmp_path / "out.json"), "--report", str(tmp_path / "out.md"), "--distractors", str(distractors)],
+        capture_output=True, text=True, env=env, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    header = done.stdout.splitlines()[0].split()
+    assert header[:4] == ["metric", "dense", "bm25", "hybrid"] and "hybrid+distractors" in header
+    assert done.stdout.strip().splitlines()[-1].startswith("eval[hybrid]: accuracy=")
+    written = json.loads((tmp_path / "out.json").read_text())
+    assert len(written["cases"]) == 5 and {"summary", "cases", "runs"} <= set(written)
+    assert set(written["cases"][0]) == {"id", "passed", "result"}
+    assert "| hit@5 |" in (tmp_path / "out.md").read_text()
+    shutil.rmtree(ev.distractor_settings(coverage_settings).index_dir)
+
+
+def test_eval_command_exits_non_zero_below_thresholds(coverage_settings, cases, tmp_path):
+    small = tmp_path / "small.jsonl"
+    small.write_text("".join(c.model_dump_json() + "\n" for c in cases[:2]))
+    strict = tmp_path / "strict.toml"
+    strict.write_text("[minimums]\naccuracy = 1.01\n")
+    env = {**os.environ, "RAGQA_INDEX_DIR": str(coverage_settings.index_dir)}
+    done = subprocess.run([sys.executable, "-m", "app.cli", "eval", "--cases", str(small), "--thresholds", str(strict)],
+                          capture_output=True, text=True, env=env, timeout=300)
+    assert done.returncode == 1
+    assert "below threshold: accuracy" in done.stderr
