@@ -145,19 +145,20 @@ class QuestionProfile:
         numbers = re.findall(r"(?<![\w.])\d[\d,.]*\d|(?<![\w.])\d", question)
         return cls(question, weights, keys & set(weights), expected_answer_type(question), words(question), numbers)
 
-    def _present(self, text: str) -> set[str]:
+    def present(self, text: str) -> set[str]:
+        """The question's terms that `text` contains (in some word form, or as a spelled-out acronym)."""
         found = content_terms(text)
         present = {term for term in self.weights if any(_related(term, other) for other in found)}
         return present | (acronyms_expanded(self.text, text) & set(self.weights))
 
-    def coverage(self, text: str) -> float:
-        present = self._present(text)
+    def coverage(self, present: set[str]) -> float:
+        """IDF-weighted share of the question's terms among `present`."""
         return sum(w for t, w in self.weights.items() if t in present) / (sum(self.weights.values()) or 1.0)
 
-    def missing_keys(self, text: str) -> float:
+    def missing_keys(self, present: set[str]) -> float:
+        """IDF-weighted share of the key terms not among `present`."""
         if not self.keys:
             return 0.0
-        present = self._present(text)
         return sum(self.weights[t] for t in self.keys if t not in present) / sum(self.weights[t] for t in self.keys)
 
 
@@ -185,7 +186,7 @@ class Extract:
 
 
 # Logistic model of "this quote answers the question", over the chosen quote's features.
-# Fit by eval/fit_evidence.py on eval/cases.jsonl (L2-regularised); refit when features change.
+# Fit by scripts/fit_evidence.py on eval/cases.jsonl (L2-regularised); refit when features change.
 EVIDENCE_INTERCEPT = -4.21
 EVIDENCE_COEFFICIENTS = {"meaning": 0.83, "words": 2.54, "context": 3.18, "missing": 0.47, "numbers_missing": -1.45}
 
@@ -221,10 +222,10 @@ class ExtractiveAnswerer:
         shortlist.sort(key=lambda c: c.score, reverse=True)
         best = next((c for c in shortlist if c.features["type"] and c.score >= shortlist[0].score - TYPE_MARGIN),
                     shortlist[0])
-        best.features["numbers_missing"] = float(any(n not in best.text for n in profile.numbers))
-        strength = evidence(best.features)
         if not best.features["type"]:
             return Extract([], 0.0)  # a "when" answered without a date, a "how much" without a number
+        best.features["numbers_missing"] = float(any(n not in best.text for n in profile.numbers))
+        strength = evidence(best.features)
         if strength < self.threshold:
             return Extract([], strength)
         chosen = [self._joined_with_next(best, shortlist)]
@@ -249,8 +250,8 @@ class ExtractiveAnswerer:
         candidates: list[Candidate] = []
         seen: set[tuple[str, int]] = set()
         for rank, passage in enumerate(passages):
-            context_text = f"{passage.title}\n{passage.publisher}\n{passage.text}"
-            context, missing = profile.coverage(context_text), profile.missing_keys(context_text)
+            in_context = profile.present(f"{passage.title}\n{passage.publisher}\n{passage.text}")
+            context, missing = profile.coverage(in_context), profile.missing_keys(in_context)
             spans = sentence_spans(passage.text)
             for index, (start, end) in enumerate(spans):
                 text = passage.text[start:end]
@@ -260,12 +261,14 @@ class ExtractiveAnswerer:
                     continue  # a title line is no answer; a dated line ("Date: May 12, 2026") may be
                 seen.add((passage.doc_id, passage.start + start))
                 candidate = Candidate(passage, rank, passage.start + start, passage.start + end, text)
-                if not matches_type(text, profile.answer_type, profile.question_words, self.stats.is_name) and index > 0:
+                type_ok = matches_type(text, profile.answer_type, profile.question_words, self.stats.is_name)
+                if not type_ok and index > 0:
                     candidate = self._joined_with_previous(candidate, spans[index - 1], profile)
+                    type_ok = candidate.text != text  # joined only to a previous sentence of the right type
                 candidate.features = {
-                    "words": profile.coverage(candidate.text),
+                    "words": profile.coverage(profile.present(candidate.text)),
                     "context": context,
-                    "type": float(matches_type(candidate.text, profile.answer_type, profile.question_words, self.stats.is_name)),
+                    "type": float(type_ok),
                     "rank": 1.0 / (1.0 + rank),
                     "missing": missing,
                 }
