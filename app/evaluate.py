@@ -125,7 +125,7 @@ def summarize(results: list[CaseResult]) -> dict[str, float]:
         "cases": len(results),
         "accuracy": _share([r.answer_correct() for r in answerable]),
         "abstention_recall": _share([r.answer["abstained"] for r in unanswerable]),
-        "false_abstention": 1.0 - _share([not r.answer["abstained"] for r in answerable]) if answerable else 0.0,
+        "false_abstention": _share([r.answer["abstained"] for r in answerable]) if answerable else 0.0,
         "hit@1": _share([rank == 1 for rank in ranks]),
         "hit@5": _share([rank is not None and rank <= 5 for rank in ranks]),
         "mrr": sum(1.0 / rank for rank in ranks if rank) / len(ranks) if ranks else 1.0,
