@@ -35,7 +35,8 @@ class Assistant:
         store = open_store(settings, embedder)
         retriever = Retriever(store, embedder)
         stats = TermStats(node.get_content() for node in retriever.nodes)
-        answerer = ExtractiveAnswerer(embedder, stats, settings.rerank_sentences, settings.abstain_threshold)
+        answerer = ExtractiveAnswerer(embedder, stats, settings.rerank_sentences, settings.abstain_threshold,
+                                      functools.lru_cache(maxsize=64)(store.document_text))
         return cls(settings, retriever, answerer)
 
     def check_question(self, question: str) -> str:

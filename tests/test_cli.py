@@ -16,11 +16,14 @@ def run(args, env_index, **extra_env):
     return subprocess.run([*RAGQA, *args], capture_output=True, text=True, env=env, timeout=300)
 
 
-def test_ask_json_and_plain(coverage_settings):
+def test_ask_json_and_plain(coverage_settings, assistant):
     done = run(["ask", "When did the Commerce Department warn about Huawei's Ascend chips?", "--json"],
                coverage_settings.index_dir)
     assert done.returncode == 0, done.stderr
     answer = json.loads(done.stdout)
+    # the same core as the HTTP API and the chat page (tests/test_api.py checks those against it)
+    same = assistant.ask("When did the Commerce Department warn about Huawei's Ascend chips?").model_dump()
+    assert (answer["answer"], answer["citations"]) == (same["answer"], same["citations"])
     assert set(answer) == {"question", "answer", "abstained", "citations", "timings_ms"}
     assert "May" in answer["answer"] and answer["citations"][0]["doc_id"] == "restofworld-huawei-global-south-ai"
     plain = run(["ask", "When did the Commerce Department warn about Huawei's Ascend chips?"], coverage_settings.index_dir)

@@ -18,10 +18,12 @@ a cost that the passage never states is not answered by it, however similar it s
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from app.answer.headings import asks_about_authoring, authoring_terms, byline_blocks, is_heading
 from app.answer.terms import TermStats, content_terms, words
 from app.embedding import Embedder
 from app.schema import Citation, Passage
@@ -29,15 +31,14 @@ from app.sentences import sentence_spans
 
 MONTHS = "january|february|march|april|may|june|july|august|september|october|november|december"
 DATE_PATTERN = re.compile(rf"\b({MONTHS}|(19|20)\d\d|\d{{1,2}}/\d{{1,2}}/\d{{2,4}})\b", re.I)
-NUMBER_PATTERN = re.compile(
-    r"(?<![A-Za-z\d])(?!(?:19|20)\d\d\b)\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|"
+NUMBER_PATTERN = re.compile(  # a quantity, not a year and not part of a code such as "910B" or "H20"
+    r"(?<![A-Za-z\d])(?!(?:19|20)\d\d\b)\d[\d,.]*(?![A-RT-Za-rt-z\d])|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|"
     r"forty|fifty|sixty|ninety|hundred|thousand|million|billion|trillion|dozen|half|percent)\b",
     re.I,
 )
 NAME_PATTERN = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-zA-Z’'\-]+")
 KEY_TOKEN = re.compile(r"\b(\d[\d,.]*\b|[A-Z][A-Za-z’'\-]*)")
 MARKUP = re.compile(r"<[^<>]{1,500}>")
-TERMINAL = re.compile(r"[.!?;:][\"”’)\]]*$")
 # "how much revenue", "what penalties", "which senators": the noun right after the question word
 FOCUS = re.compile(r"\b(?:how (?:much|many)|what|which)\s+(?:kind of |type of |share of |amount of )?([a-z][a-z\-]+)", re.I)
 GENERIC_FOCUS = {"is", "are", "was", "were", "did", "does", "do", "has", "have", "had", "will", "would", "can", "could",
@@ -48,7 +49,10 @@ GENERIC_FOCUS = {"is", "are", "was", "were", "did", "does", "do", "has", "have",
 SCORE_WEIGHTS = {"meaning": 0.40, "words": 0.30, "context": 0.10, "type": 0.12, "rank": 0.08}
 TYPE_MARGIN = 0.08  # a sentence of the expected answer type may win over a better-scored one this close
 NEXT_MARGIN = 0.05  # the following sentence joins the quote when it scores this close (lists, continuations)
-SECOND_MARGIN = 0.20  # another sentence of the same document is cited too when it scores this close
+SECOND_MARGIN = 0.20
+AUTHORING_BONUS = 0.15  # "when was it signed": a by-line, or a sentence that says "signed", over other dated sentences
+BYLINE_DOCUMENTS = 3
+BYLINE_MIN_NAMED = 0.30  # share of the question's terms the title and by-line must hold: the question names the document  # by-lines are read from this many of the top retrieved documents  # another sentence of the same document is cited too when it scores this close
 
 
 def expected_answer_type(question: str) -> str | None:
@@ -85,14 +89,6 @@ def _abbreviates(word: str, question_words: list[str]) -> bool:
         return False
     initials = "".join(w[0] for w in question_words if w)
     return word.lower() in initials
-
-
-def is_heading(text: str) -> bool:
-    """A title line or a fragment ("119th CONGRESS 1st Session S. RES."), not a statement."""
-    tokens = [word for word in text.split() if word[:1].isalpha()]
-    lowercase_words = sum(1 for word in tokens if word[:1].islower())
-    title_case = len(tokens) - lowercase_words > 0.55 * len(tokens)
-    return lowercase_words < 3 or (not TERMINAL.search(text.strip()) and (len(tokens) < 12 or title_case))
 
 
 ACRONYM = re.compile(r"\b[A-Z]{2,6}s?\b")
@@ -155,6 +151,12 @@ class QuestionProfile:
         """IDF-weighted share of the question's terms among `present`."""
         return sum(w for t, w in self.weights.items() if t in present) / (sum(self.weights.values()) or 1.0)
 
+    def numbers_missing(self, surroundings: str) -> float:
+        """1.0 when a number of the question is absent from a quote's surroundings. Such a number often
+        names the document ("Executive Order 13873", "the 2024 notice"), so the passage, title and date
+        count, not only the quote."""
+        return float(any(number not in surroundings for number in self.numbers))
+
     def missing_keys(self, present: set[str]) -> float:
         """IDF-weighted share of the key terms not among `present`."""
         if not self.keys:
@@ -171,6 +173,7 @@ class Candidate:
     text: str
     features: dict[str, float] = field(default_factory=dict)
     score: float = 0.0
+    read_with: str = ""  # text read before the quote when judging its meaning (a by-line's document title)
 
 
 @dataclass
@@ -188,7 +191,8 @@ class Extract:
 # Logistic model of "this quote answers the question", over the chosen quote's features.
 # Fit by scripts/fit_evidence.py on eval/cases.jsonl (L2-regularised); refit when features change.
 EVIDENCE_INTERCEPT = -4.21
-EVIDENCE_COEFFICIENTS = {"meaning": 0.83, "words": 2.54, "context": 3.18, "missing": 0.47, "numbers_missing": -1.45}
+EVIDENCE_COEFFICIENTS = {"meaning": 0.83, "words": 2.54, "context": 3.18, "missing": 0.47, "numbers_missing": -1.45,
+                         "byline": 1.0}
 
 
 def evidence(features: dict[str, float]) -> float:
@@ -200,31 +204,38 @@ def evidence(features: dict[str, float]) -> float:
 class ExtractiveAnswerer:
     """Chooses verbatim sentences from retrieved passages."""
 
-    def __init__(self, embedder: Embedder, stats: TermStats, rerank_sentences: int, threshold: float):
+    def __init__(self, embedder: Embedder, stats: TermStats, rerank_sentences: int, threshold: float,
+                 document_text: Callable[[str], str | None] | None = None):
         self.embedder = embedder
         self.stats = stats
         self.rerank_sentences = rerank_sentences
         self.threshold = threshold
+        self.document_text = document_text  # for by-lines outside the retrieved passages
 
     def extract(self, question: str, passages: list[Passage]) -> Extract:
         profile = QuestionProfile.build(question, self.stats)
         candidates = self._candidates(profile, passages)
+        if asks_about_authoring(profile.text, profile.answer_type):
+            verbs = authoring_terms(profile.text)
+            for candidate in candidates:
+                candidate.features["authoring"] = float(bool(verbs & content_terms(candidate.text)))
+            candidates += self._byline_candidates(profile, passages)
         if not candidates:
             return Extract([], 0.0)
         # Embedding a sentence costs several ms on this CPU; only the lexically promising are embedded.
         candidates.sort(key=lambda c: c.features["words"] + 0.5 * c.features["context"] + 0.3 * c.features["rank"],
                         reverse=True)
         shortlist = candidates[: self.rerank_sentences]
-        vectors = np.asarray(self.embedder.embed_texts([question] + [c.text for c in shortlist]))
+        vectors = np.asarray(self.embedder.embed_texts([question] + [c.read_with + c.text for c in shortlist]))
         for candidate, cosine in zip(shortlist, vectors[1:] @ vectors[0]):
             candidate.features["meaning"] = float(cosine)
             candidate.score = sum(weight * candidate.features[name] for name, weight in SCORE_WEIGHTS.items())
+            candidate.score += AUTHORING_BONUS * candidate.features.get("authoring", 0.0)
         shortlist.sort(key=lambda c: c.score, reverse=True)
         best = next((c for c in shortlist if c.features["type"] and c.score >= shortlist[0].score - TYPE_MARGIN),
                     shortlist[0])
         if not best.features["type"]:
             return Extract([], 0.0)  # a "when" answered without a date, a "how much" without a number
-        best.features["numbers_missing"] = float(any(n not in best.text for n in profile.numbers))
         strength = evidence(best.features)
         if strength < self.threshold:
             return Extract([], strength)
@@ -250,8 +261,10 @@ class ExtractiveAnswerer:
         candidates: list[Candidate] = []
         seen: set[tuple[str, int]] = set()
         for rank, passage in enumerate(passages):
-            in_context = profile.present(f"{passage.title}\n{passage.publisher}\n{passage.text}")
+            surroundings = f"{passage.title}\n{passage.publisher}\n{passage.date}\n{passage.text}"
+            in_context = profile.present(surroundings)
             context, missing = profile.coverage(in_context), profile.missing_keys(in_context)
+            numbers_missing = profile.numbers_missing(surroundings)
             spans = sentence_spans(passage.text)
             for index, (start, end) in enumerate(spans):
                 text = passage.text[start:end]
@@ -271,7 +284,38 @@ class ExtractiveAnswerer:
                     "type": float(type_ok),
                     "rank": 1.0 / (1.0 + rank),
                     "missing": missing,
+                    "numbers_missing": numbers_missing,
                 }
+                candidates.append(candidate)
+        return candidates
+
+    def _byline_candidates(self, profile: QuestionProfile, passages: list[Passage]) -> list[Candidate]:
+        """The dateline and signature blocks of the top documents, when the question asks who made a
+        document, or when or where: these facts live outside the sentences (see app.answer.headings)."""
+        if self.document_text is None:
+            return []
+        candidates = []
+        first_rank = {}
+        for rank, passage in enumerate(passages):
+            first_rank.setdefault(passage.doc_id, (rank, passage))
+        for doc_id, (rank, top) in list(first_rank.items())[:BYLINE_DOCUMENTS]:
+            document = self.document_text(doc_id) or ""
+            for start, end in byline_blocks(document):
+                text = document[start:end]
+                if not matches_type(text, profile.answer_type, profile.question_words, self.stats.is_name):
+                    continue
+                block = top.model_copy(update={"id": f"{doc_id}@{start}", "text": text, "start": start, "end": end})
+                read_with = f"{top.title}\n{top.publisher}\n"
+                named = profile.coverage(profile.present(read_with + text))
+                if named < BYLINE_MIN_NAMED:
+                    continue  # the question is about something inside the document, not the document itself
+                surroundings = f"{read_with}{top.date}\n{top.text}\n{text}"
+                in_context = profile.present(surroundings)
+                candidate = Candidate(block, rank, start, end, text, read_with=read_with)
+                candidate.features = {"words": named,
+                                      "context": profile.coverage(in_context), "type": 1.0, "rank": 1.0 / (1.0 + rank),
+                                      "missing": profile.missing_keys(in_context), "authoring": 1.0, "byline": 1.0,
+                                      "numbers_missing": profile.numbers_missing(surroundings)}
                 candidates.append(candidate)
         return candidates
 
