@@ -78,7 +78,7 @@ class Settings(BaseSettings):
     llm_temperature: float = Field(0.1, ge=0.0, le=2.0, description="Sampling temperature of the LLM.")
     llm_stream: bool = Field(True, description="Ask the LLM server to stream (answers appear sentence by sentence).")
     llm_support_threshold: float = Field(
-        0.55, ge=0.0, le=1.0, description="Minimum support score (0-1) a generated sentence needs from the passages it "
+        0.60, ge=0.0, le=1.0, description="Minimum support score (0-1) a generated sentence needs from the passages it "
         "cites (content-word overlap and embedding similarity, tuned by scripts/tune_support.py); below it the "
         "sentence is dropped. Numbers, dates and names missing from the cited text drop a sentence at any score."
     )

@@ -324,3 +324,72 @@ def test_markers_after_the_full_stop_stay_with_their_sentence():
     assert rest.startswith("It cost")
     assert Claim.parse("Both did [1, 3-4][2].").cited == [1, 3, 4, 2]
     assert [c.clean for c in split_claims("- first item [1]\n- second item [2]")[0]] == ["first item", "second item"]
+
+
+# --- ragqa eval --llm ----------------------------------------------------------------------------
+
+EVAL_CASES = [
+    {"id": "port-open", "question": PORT_Q, "expect": ["March 2023"], "sources": ["valdera-port"]},
+    {"id": "dam-power", "question": "How many megawatts does the Sella River dam generate?", "expect": ["120"],
+     "sources": ["sella-dam"]},
+    {"id": "meals-pupils", "question": "How many pupils get free lunches in Orlen?", "expect": ["14,000"],
+     "sources": ["school-meals"]},
+    {"id": "regatta", "question": "Who won the Valdera sailing regatta?", "answerable": False},
+]
+
+
+def echo_then_wrong_year(prompt: str) -> Reply:
+    """The top passage's first sentence, cited correctly, then a sentence with a year no passage has."""
+    first = passages_in(prompt)[1].split(". ")[0].rstrip(".")
+    return Reply(f"{first} [1]. This happened in 1999 [1].")
+
+
+def test_eval_llm_reports_citation_metrics(corpus_settings, fake, tmp_path, monkeypatch, capsys):
+    import json
+
+    from app import cli
+
+    cases = tmp_path / "cases.jsonl"
+    cases.write_text("".join(json.dumps(case) + "\n" for case in EVAL_CASES))
+    monkeypatch.setenv("RAGQA_INDEX_DIR", str(corpus_settings.index_dir))
+    fake.reply = echo_then_wrong_year
+    asked = len(fake.requests)
+    code = cli.main(["eval", "--cases", str(cases), "--llm", "--llm-base-url", fake.url, "--llm-model", "fake",
+                     "--json", str(tmp_path / "out.json")])
+    out = capsys.readouterr().out
+    assert code == 0 and len(fake.requests) - asked == len(EVAL_CASES)
+    summary = json.loads((tmp_path / "out.json").read_text())["summary"]
+    # every case: one supported sentence kept, one wrong-year sentence dropped
+    assert summary["llm_citation_recall"] == pytest.approx(0.5)
+    assert summary["llm_citation_precision"] == pytest.approx(0.5)
+    assert summary["llm_unsupported_claim_rate"] == 0.0 and summary["llm_fallback_rate"] == 0.0
+    assert "llm_citation_recall=0.500" in out.strip().splitlines()[-1]
+    assert all("1999" not in case["result"]["answer"] for case in json.loads((tmp_path / "out.json").read_text())["cases"])
+
+
+def test_unsupported_claim_rate_counts_what_reaches_the_user(llm_assistant, fake):
+    from app.evaluate_llm import generation_metrics
+
+    scripted(fake, GOOD)
+    answer, passages = llm_assistant.ask_with_passages(PORT_Q)
+    checker = llm_assistant.generator.checker
+    assert generation_metrics(checker, [(answer, passages)])["llm_unsupported_claim_rate"] == 0.0
+    tampered = answer.model_copy(update={"answer": answer.answer.replace("March 2023", "March 2021")})
+    metrics = generation_metrics(checker, [(tampered, passages)])
+    assert metrics["llm_unsupported_claim_rate"] == 1.0 and metrics["llm_citation_recall"] == 0.0
+
+
+def test_eval_without_llm_flag_stays_extractive(corpus_settings, tmp_path, monkeypatch, capsys):
+    import json
+
+    from app import cli
+
+    cases = tmp_path / "cases.jsonl"
+    cases.write_text(json.dumps(EVAL_CASES[0]) + "\n")
+    monkeypatch.setenv("RAGQA_INDEX_DIR", str(corpus_settings.index_dir))
+    monkeypatch.setenv("RAGQA_LLM", "openai-compatible")
+    monkeypatch.setenv("RAGQA_LLM_BASE_URL", closed_port_url())
+    monkeypatch.setenv("RAGQA_LLM_MODEL", "fake")
+    assert cli.main(["eval", "--cases", str(cases)]) == 0
+    assert "llm_citation_recall" not in capsys.readouterr().out
+    assert cli.main(["eval", "--cases", str(cases), "--llm-model", "x"]) == 1

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from app.answer.extractive import acronyms_expanded
 from app.answer.terms import TermStats, content_terms
 from app.embedding import Embedder
 from app.schema import Passage
@@ -217,7 +218,9 @@ class SupportChecker:
         cited_words = {w.lower().strip("’'") for w in re.findall(r"[\w’'\-]+", cited_text)}
         cited_words |= {w[:-2] for w in cited_words if w.endswith(("'s", "’s"))}
         missing = sorted(numbers - numbers_in(quoted)) + sorted(months - set(MONTH.findall(quoted)))
-        missing += sorted(name for name in self.required_names(claim) if not _family(name, cited_words))
+        spelled_out = acronyms_expanded(claim, cited_text)  # "ICT" is in a text that says "Information and Communications Technology"
+        missing += sorted(name for name in self.required_names(claim)
+                          if not _family(name, cited_words) and not content_terms(name) <= spelled_out)
         if missing:
             return Support(False, score, "missing: " + ", ".join(missing), evidence)
         if score < self.threshold:
