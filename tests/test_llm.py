@@ -21,6 +21,7 @@ from app.assistant import Assistant
 from app.server import background_server
 from tests.conftest import make_settings
 from tests.fake_llm import FakeLLM, Reply, passage_number, passages_in
+from tests.test_browser import browser  # noqa: F401  (the headless chromium fixture)
 
 DOCUMENTS = {
     "valdera-port.md": """---
@@ -393,3 +394,26 @@ def test_eval_without_llm_flag_stays_extractive(corpus_settings, tmp_path, monke
     assert cli.main(["eval", "--cases", str(cases)]) == 0
     assert "llm_citation_recall" not in capsys.readouterr().out
     assert cli.main(["eval", "--cases", str(cases), "--llm-model", "x"]) == 1
+
+
+# --- the chat page, in a real browser ------------------------------------------------------------
+
+def test_chat_page_shows_verified_sentences_and_what_was_removed(llm_assistant, fake, browser):
+    from tests.test_browser import ask, open_chat
+
+    scripted(fake, GOOD + ' Elena Petrova <img src=x onerror="window.__injected=7"> runs the port [{port}]. ' + GOOD_COST)
+    context = browser.new_context(viewport={"width": 1200, "height": 1100})
+    page = context.new_page()
+    try:
+        with background_server(create_app(llm_assistant)) as url:
+            open_chat(page, url)
+            message = ask(page, PORT_Q)
+            shown = message.inner_text()
+            assert "March 2023" in shown and "410 million euros" in shown and "Petrova" not in shown
+            assert "Removed by citation check (1)" in shown and "removed" in shown
+            message.locator("details.ragqa-dropped summary").click()
+            assert "Petrova <img" in message.inner_text() and "petrova" in message.inner_text().split("— missing:")[-1]
+            assert message.locator("img").count() == 0
+            assert page.evaluate("typeof window.__injected") == "undefined"
+    finally:
+        context.close()
