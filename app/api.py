@@ -4,6 +4,7 @@
 - POST /api/ask, POST /api/search, GET /api/documents: the Answer / Passage / DocumentInfo JSON;
 - POST /v1/chat/completions (stream or not) and GET /v1/models: for OpenAI clients, model "ragqa";
   the last user message is the question, resolved against earlier user turns (app.conversation);
+  with an LLM configured, a stream carries each answer sentence once it has been verified;
 - GET /healthz; the Gradio chat page (app.ui) mounted at `/`.
 When settings.api_key is set, /api/* and /v1/* need `Authorization: Bearer <key>`. Every error is
 JSON `{"error": "..."}`: bad input 4xx, a RagqaError 400, anything unexpected 500 without a trace.
@@ -30,10 +31,11 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app import __version__
 from app.config import RetrieverName
-from app.conversation import ask_in_turn, assistant_lock
+from app.answer.generative import Partial
+from app.conversation import ask_in_turn, assistant_lock, stream_in_turn
 from app.errors import RagqaError
 from app.retrieve import SearchFilters
-from app.schema import Answer, Citation, DocumentInfo, Passage
+from app.schema import Answer, Citation, DocumentInfo, DroppedSentence, Passage
 from app.ui import CSS, build_ui, stream_steps
 
 MODEL_ID = "ragqa"
@@ -167,6 +169,9 @@ class ChatCompletion(BaseModel):
     usage: Usage
     citations: list[Citation] = Field(description="The numbered sources of the [n] markers in the content.")
     abstained: bool
+    mode: Literal["extractive", "generative"] = "extractive"
+    note: str = Field("", description="Why a generative answer fell back or was shortened.")
+    dropped: list[DroppedSentence] = Field(default_factory=list, description="Generated sentences removed as unsupported.")
 
 
 class ModelCard(BaseModel):
@@ -226,12 +231,12 @@ def create_app(assistant) -> FastAPI:
         if request.messages[-1].role != "user":
             raise ApiError(400, "the last message must be the user's question (role 'user')")
         asked = [message.text() for message in request.messages if message.role == "user"]
-        answer = ask_in_turn(assistant, asked[-1], asked[:-1], **request.options())
-        completion = _completion(answer, " ".join(m.text() for m in request.messages))
+        prompt = " ".join(m.text() for m in request.messages)
         if not request.stream:
-            return completion
+            return _completion(ask_in_turn(assistant, asked[-1], asked[:-1], **request.options()), prompt)
+        events = stream_in_turn(assistant, asked[-1], asked[:-1], **request.options())
         usage = bool((request.stream_options or {}).get("include_usage"))
-        return StreamingResponse(_chunks(completion, usage), media_type="text/event-stream",
+        return StreamingResponse(_chunks(events, prompt, usage), media_type="text/event-stream",
                                  headers={"Cache-Control": "no-cache"})
 
     @app.get("/healthz", response_model=Health, tags=["health"], summary="Liveness and index size")
@@ -253,23 +258,27 @@ def create_app(assistant) -> FastAPI:
                                run_history=False)
 
 
-def _completion(answer: Answer, prompt: str) -> ChatCompletion:
+def _completion(answer: Answer, prompt: str, completion_id: str | None = None, created: int | None = None) -> ChatCompletion:
     words = len(answer.answer.split())
     prompt_words = len(prompt.split())
     return ChatCompletion(
-        id=f"chatcmpl-{uuid.uuid4().hex}",
-        created=int(time.time()),
+        id=completion_id or f"chatcmpl-{uuid.uuid4().hex}",
+        created=created or int(time.time()),
         choices=[Choice(message=CompletionMessage(content=answer.answer, citations=answer.citations))],
         usage=Usage(prompt_tokens=prompt_words, completion_tokens=words, total_tokens=prompt_words + words),
         citations=answer.citations,
         abstained=answer.abstained,
+        mode=answer.mode,
+        note=answer.note,
+        dropped=answer.dropped,
     )
 
 
-def _chunks(completion: ChatCompletion, include_usage: bool):
-    """Server-sent events: role, the answer a few words at a time, the finish with citations, [DONE]."""
-    base = {"id": completion.id, "object": "chat.completion.chunk", "created": completion.created, "model": MODEL_ID}
-    content = completion.choices[0].message.content
+def _chunks(events, prompt: str, include_usage: bool):
+    """Server-sent events: role; each verified sentence as it comes (generative), or the answer a few
+    words at a time (extractive); the finish with citations; [DONE]."""
+    base = {"id": f"chatcmpl-{uuid.uuid4().hex}", "object": "chat.completion.chunk", "created": int(time.time()),
+            "model": MODEL_ID}
 
     def event(delta: dict, finish: str | None = None, **extra) -> str:
         chunk = base | {"choices": [{"index": 0, "delta": delta, "finish_reason": finish}]} | extra
@@ -277,11 +286,24 @@ def _chunks(completion: ChatCompletion, include_usage: bool):
 
     yield event({"role": "assistant", "content": ""})
     sent = ""
-    for prefix in stream_steps(content):
-        yield event({"content": prefix[len(sent):]})
-        sent = prefix
-    citations = [citation.model_dump() for citation in completion.citations]
-    yield event({}, "stop", citations=citations, abstained=completion.abstained)
+    answer = None
+    try:
+        for item in events:
+            if isinstance(item, Partial):
+                yield event({"content": item.text[len(sent):]})
+                sent = item.text
+            else:
+                answer = item
+    finally:
+        events.close()  # a client that went away releases the assistant's turn
+    # Verified sentences only ever extend the answer, so what was sent is its beginning.
+    rest, shown = answer.answer[len(sent):], ""
+    for prefix in stream_steps(rest) if rest else ():
+        yield event({"content": prefix[len(shown):]})
+        shown = prefix
+    completion = _completion(answer, prompt, base["id"], base["created"])
+    yield event({}, "stop", citations=[c.model_dump() for c in completion.citations], abstained=completion.abstained,
+                mode=completion.mode, note=completion.note, dropped=[d.model_dump() for d in completion.dropped])
     if include_usage:
         yield f"data: {json.dumps(base | {'choices': [], 'usage': completion.usage.model_dump()})}\n\n"
     yield "data: [DONE]\n\n"

@@ -2,15 +2,22 @@
 
 `Assistant.load(settings)` is the one place the pieces are wired; the CLI, the HTTP API, the chat
 page and the eval all call the same `ask`, so they give the same answers.
+
+Answers are extractive by default. With `settings.llm` set, an LLM writes the answer and only the
+sentences their citations support are kept (app.answer.generative); the extractive answer stays the
+fallback whenever generation fails or nothing it wrote is supported. `ask_events` yields the
+verified text as it grows, for the interfaces that stream.
 """
 
 from __future__ import annotations
 
 import functools
 import time
+from collections.abc import Iterator
 
 from app.answer.cite import inline_answer, verify_citations
 from app.answer.extractive import ExtractiveAnswerer, to_citation
+from app.answer.generative import Generated, GenerativeAnswerer, Partial
 from app.answer.terms import TermStats
 from app.config import RetrieverName, Settings
 from app.embedding import load_embedder
@@ -23,11 +30,13 @@ ABSTAIN_TEXT = "The corpus does not say: none of the indexed documents answers t
 
 
 class Assistant:
-    def __init__(self, settings: Settings, retriever: Retriever, answerer: ExtractiveAnswerer):
+    def __init__(self, settings: Settings, retriever: Retriever, answerer: ExtractiveAnswerer,
+                 generator: GenerativeAnswerer | None = None):
         self.settings = settings
         self.retriever = retriever
         self.store = retriever.store
         self.answerer = answerer
+        self.generator = generator
 
     @classmethod
     def load(cls, settings: Settings) -> "Assistant":
@@ -37,7 +46,14 @@ class Assistant:
         stats = TermStats(node.get_content() for node in retriever.nodes)
         answerer = ExtractiveAnswerer(embedder, stats, settings.rerank_sentences, settings.abstain_threshold,
                                       functools.lru_cache(maxsize=64)(store.document_text))
-        return cls(settings, retriever, answerer)
+        generator = None
+        if settings.llm != "none":
+            from app.answer.llm import LLMClient
+            from app.answer.support import SupportChecker
+
+            generator = GenerativeAnswerer(LLMClient(settings),
+                                           SupportChecker(embedder, stats, settings.llm_support_threshold))
+        return cls(settings, retriever, answerer, generator)
 
     def check_question(self, question: str) -> str:
         return check_question(question, self.settings)
@@ -57,21 +73,54 @@ class Assistant:
     def ask_with_passages(self, question: str, k: int | None = None, retriever: RetrieverName | None = None,
                           filters: SearchFilters | None = None) -> tuple[Answer, list[Passage]]:
         """The answer and the passages it was chosen from (the eval scores retrieval on them)."""
+        for event in self._events(question, k, retriever, filters):
+            if isinstance(event, tuple):
+                return event
+        raise AssertionError("_events always ends with the answer")
+
+    def ask_events(self, question: str, k: int | None = None, retriever: RetrieverName | None = None,
+                   filters: SearchFilters | None = None) -> Iterator[Partial | Answer]:
+        """`Partial` events with the verified text so far (generative only), then the Answer."""
+        for event in self._events(question, k, retriever, filters):
+            yield event[0] if isinstance(event, tuple) else event
+
+    def _events(self, question, k, retriever, filters) -> Iterator[Partial | tuple[Answer, list[Passage]]]:
         question = self.check_question(question)
         started = time.perf_counter()
         passages = self.retriever.retrieve(question, self.check_k(k), retriever or self.settings.retriever, filters)
         retrieved = time.perf_counter()
-        extract = self.answerer.extract(question, passages)
-        citations = [to_citation(n, candidate) for n, candidate in enumerate(extract.candidates, start=1)]
-        verify_citations(citations, self.document_text)
-        timings = {"retrieve": round((retrieved - started) * 1000, 1),
-                   "answer": round((time.perf_counter() - retrieved) * 1000, 1)}
-        if extract.abstained:
-            answer = Answer(question=question, answer=ABSTAIN_TEXT, abstained=True, citations=[], timings_ms=timings)
+        timings = {"retrieve": round((retrieved - started) * 1000, 1)}
+        if self.generator is None or not passages:
+            answer = self._extractive(question, passages)
         else:
-            text = inline_answer([c.quote for c in citations])
-            answer = Answer(question=question, answer=text, abstained=False, citations=citations, timings_ms=timings)
-        return answer, passages
+            generated = None
+            for event in self.generator.run(question, passages):
+                if isinstance(event, Partial):
+                    yield event
+                else:
+                    generated = event
+            answer = self._from_generated(question, passages, generated)
+        verify_citations(answer.citations, self.document_text)
+        timings["answer"] = round((time.perf_counter() - retrieved) * 1000, 1)
+        answer.timings_ms = timings
+        yield answer, passages
+
+    def _extractive(self, question: str, passages: list[Passage]) -> Answer:
+        extract = self.answerer.extract(question, passages)
+        if extract.abstained:
+            return Answer(question=question, answer=ABSTAIN_TEXT, abstained=True, citations=[])
+        citations = [to_citation(n, candidate) for n, candidate in enumerate(extract.candidates, start=1)]
+        return Answer(question=question, answer=inline_answer([c.quote for c in citations]), abstained=False,
+                      citations=citations)
+
+    def _from_generated(self, question: str, passages: list[Passage], generated: Generated) -> Answer:
+        extra = {"mode": "generative", "note": generated.note, "dropped": generated.dropped}
+        if generated.status == "answered":
+            return Answer(question=question, answer=generated.text, abstained=False, citations=generated.citations,
+                          **extra)
+        if generated.status == "refused":
+            return Answer(question=question, answer=ABSTAIN_TEXT, abstained=True, citations=[], **extra)
+        return self._extractive(question, passages).model_copy(update=extra | {"mode": "extractive"})
 
     @functools.lru_cache(maxsize=512)
     def document_text(self, doc_id: str) -> str | None:

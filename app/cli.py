@@ -46,6 +46,10 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--thresholds", type=Path, help="TOML of minimums/maximums; exit 1 when missed")
     evaluate.add_argument("--distractors", type=Path, metavar="DIR",
                           help="also run over an index of the corpus plus DIR and report the drop")
+    evaluate.add_argument("--llm", action="store_true",
+                          help="answer through the OpenAI-compatible LLM (RAGQA_LLM_* settings) and add citation metrics")
+    evaluate.add_argument("--llm-base-url", metavar="URL", help="with --llm: the server (default: RAGQA_LLM_BASE_URL)")
+    evaluate.add_argument("--llm-model", metavar="NAME", help="with --llm: the model (default: RAGQA_LLM_MODEL)")
     serve = commands.add_parser("serve", help="serve the chat page and the HTTP API")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
     serve.add_argument("--port", type=int, default=7860, help="port")
@@ -122,6 +126,14 @@ def run_search(args, settings: Settings) -> int:
 def run_eval(args, settings: Settings) -> int:
     from app import evaluate as ev
 
+    if args.llm:
+        update = {"llm": "openai-compatible", "llm_base_url": args.llm_base_url or settings.llm_base_url,
+                  "llm_model": args.llm_model or settings.llm_model}
+        settings = settings.model_copy(update=update)
+    elif args.llm_base_url or args.llm_model:
+        raise RagqaError("--llm-base-url and --llm-model go with --llm")
+    else:
+        settings = settings.model_copy(update={"llm": "none"})  # the extractive gate, whatever RAGQA_LLM says
     cases = ev.load_cases(args.cases)
     thresholds = ev.load_thresholds(args.thresholds) if args.thresholds else None
     retrievers = list(RETRIEVERS) if args.retriever == "all" else [args.retriever]

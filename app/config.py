@@ -15,6 +15,7 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 RetrieverName = Literal["dense", "bm25", "hybrid"]
+LLMName = Literal["none", "openai-compatible"]
 
 OFFLINE_VARIABLES = {
     "HF_HUB_OFFLINE": "1",
@@ -63,3 +64,21 @@ class Settings(BaseSettings):
     max_question_chars: int = Field(2000, ge=10, description="Longest question accepted.")
     max_file_bytes: int = Field(20_000_000, ge=1, description="Files larger than this are skipped at ingest.")
     api_key: str | None = Field(None, description="Bearer token required by the HTTP API when set.")
+    llm: LLMName = Field(
+        "none", description="none = extractive answers only; openai-compatible = generate with an LLM server "
+        "(Ollama, vLLM, llama.cpp server, hosted APIs) and keep only sentences their citations support."
+    )
+    llm_base_url: str | None = Field(None, description="Base URL of the OpenAI-compatible API, e.g. http://127.0.0.1:11434/v1.")
+    llm_model: str | None = Field(None, description="Model name the LLM server knows, e.g. llama3.2:3b.")
+    llm_api_key: str | None = Field(None, description="API key for the LLM server; local servers usually need none.")
+    llm_timeout: float = Field(
+        60.0, gt=0, le=600, description="Seconds one generation may take in all; past it the extractive answer is used."
+    )
+    llm_max_tokens: int = Field(400, ge=16, le=8192, description="Most tokens the LLM may generate per answer.")
+    llm_temperature: float = Field(0.1, ge=0.0, le=2.0, description="Sampling temperature of the LLM.")
+    llm_stream: bool = Field(True, description="Ask the LLM server to stream (answers appear sentence by sentence).")
+    llm_support_threshold: float = Field(
+        0.60, ge=0.0, le=1.0, description="Minimum support score (0-1) a generated sentence needs from the passages it "
+        "cites (content-word overlap and embedding similarity, tuned by scripts/tune_support.py); below it the "
+        "sentence is dropped. Numbers, dates and names missing from the cited text drop a sentence at any score."
+    )

@@ -5,7 +5,9 @@
 on in front of it (no LLM: a few plain rules). The chat page and /v1/chat/completions both use it.
 
 `ask_in_turn` is how every interface reaches a shared Assistant: one call at a time (the BM25
-retriever keeps per-call state, and on two cores parallel model calls gain nothing).
+retriever keeps per-call state, and on two cores parallel model calls gain nothing). `stream_in_turn`
+is the same for streaming interfaces: it holds the turn until the answer is complete or the caller
+closes the iterator (an LLM generation is bounded by settings.llm_timeout, so a turn always ends).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import re
 import threading
 import weakref
+from collections.abc import Iterator
 
 from app.schema import Answer
 
@@ -86,3 +89,18 @@ def ask_in_turn(assistant, question: str, history_questions: list[str] | None = 
     resolved = condense(question, history_questions or [], assistant.settings.max_question_chars)
     with assistant_lock(assistant):
         return assistant.ask(resolved, **options)
+
+
+def stream_in_turn(assistant, question: str, history_questions: list[str] | None = None, **options) -> Iterator:
+    """`ask_in_turn`, streamed: `assistant.ask_events` (verified text so far, then the Answer) under the lock.
+
+    Close the iterator when abandoning it (contextlib.closing) so the lock is released at once.
+    """
+    question = assistant.check_question(question)  # here, not in the generator: bad input fails before streaming
+    resolved = condense(question, history_questions or [], assistant.settings.max_question_chars)
+
+    def events():
+        with assistant_lock(assistant):
+            yield from assistant.ask_events(resolved, **options)
+
+    return events()

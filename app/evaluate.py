@@ -7,6 +7,7 @@ Metrics (answerable / unanswerable per ARCHITECTURE.md's case format):
 - citation_precision: citations whose document is a gold source of an answerable case;
 - citation_faithfulness: citations whose quote is verbatim in the cited document at start:end;
 - latency_p50_ms, latency_p95_ms: wall time of `ask` per question.
+With an LLM configured (`ragqa eval --llm`), the citation metrics of app.evaluate_llm are added.
 """
 
 from __future__ import annotations
@@ -16,12 +17,13 @@ import re
 import statistics
 import time
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from pydantic import BaseModel, ValidationError, model_validator
 
 from app.errors import RagqaError
+from app.evaluate_llm import METRICS as LLM_METRICS
 
 HEADLINE = ("accuracy", "abstention_recall", "false_abstention", "hit@5", "citation_precision", "citation_faithfulness")
 LOWER_IS_BETTER = {"false_abstention", "latency_p50_ms", "latency_p95_ms"}
@@ -71,6 +73,7 @@ class CaseResult:
     retrieved_docs: list[str]
     seconds: float
     faithful: list[bool]
+    passages: list = field(default_factory=list)  # what the answer was chosen from (LLM metrics check against them)
 
     def gold_rank(self) -> int | None:
         for rank, doc_id in enumerate(self.retrieved_docs, start=1):
@@ -107,7 +110,7 @@ def run_cases(assistant, cases: list[EvalCase], retriever: str | None = None) ->
         faithful = [
             (assistant.document_text(c.doc_id) or "")[c.start:c.end] == c.quote for c in answer.citations
         ]
-        results.append(CaseResult(case, answer.model_dump(), [p.doc_id for p in passages], seconds, faithful))
+        results.append(CaseResult(case, answer.model_dump(), [p.doc_id for p in passages], seconds, faithful, passages))
     return results
 
 
@@ -188,7 +191,7 @@ def format_markdown(summaries: dict[str, dict[str, float]], title: str) -> str:
 
 
 def headline(name: str, summary: dict[str, float]) -> str:
-    parts = " ".join(f"{metric}={summary[metric]:.3f}" for metric in HEADLINE)
+    parts = " ".join(f"{metric}={summary[metric]:.3f}" for metric in HEADLINE + tuple(LLM_METRICS) if metric in summary)
     return f"eval[{name}]: {parts} p50={summary['latency_p50_ms']:.0f}ms cases={summary['cases']:.0f}"
 
 
@@ -216,7 +219,7 @@ def evaluate(settings, cases: list[EvalCase], retrievers: list[str], distractors
     main_results: list[CaseResult] = []
     for name in retrievers:
         results = run_cases(assistant, cases, name)
-        summaries[name] = summarize(results)
+        summaries[name] = _summary(assistant, results)
         main_results = results
     if distractors is not None:
         if not distractors.is_dir():
@@ -225,8 +228,20 @@ def evaluate(settings, cases: list[EvalCase], retrievers: list[str], distractors
         ingest(mixed, [settings.corpus_dir, distractors])
         mixed_assistant = Assistant.load(mixed)
         for name in retrievers:
-            summaries[f"{name}+distractors"] = summarize(run_cases(mixed_assistant, cases, name))
+            summaries[f"{name}+distractors"] = _summary(mixed_assistant, run_cases(mixed_assistant, cases, name))
             summaries[f"{name} drop"] = {
                 metric: summaries[name][metric] - summaries[f"{name}+distractors"][metric] for metric in summaries[name]
             }
     return summaries, main_results
+
+
+def _summary(assistant, results: list[CaseResult]) -> dict[str, float]:
+    """`summarize`, plus the citation metrics of generated answers when the assistant has an LLM."""
+    summary = summarize(results)
+    if assistant.generator is not None:
+        from app.evaluate_llm import generation_metrics
+        from app.schema import Answer
+
+        summary |= generation_metrics(assistant.generator.checker,
+                                      [(Answer.model_validate(r.answer), r.passages) for r in results])
+    return summary

@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, Field
 
 
@@ -53,11 +55,29 @@ class Citation(BaseModel):
     score: float = 0.0
 
 
+class DroppedSentence(BaseModel):
+    """A generated sentence that verification kept from the user, and why."""
+
+    text: str = Field(description="The sentence as the model wrote it, [n] markers included.")
+    cited: list[int] = Field(default_factory=list, description="The passage numbers it cited.")
+    reason: str = Field(description="uncited | out of range | missing: <numbers/names> | weak support (<score>)")
+    score: float | None = Field(None, description="Its support score, when one was computed.")
+
+
 class Answer(BaseModel):
-    """An answer with inline [n] markers, or an abstention with no citations."""
+    """An answer with inline [n] markers, or an abstention with no citations.
+
+    `mode`, `note` and `dropped` were added for generative answers; their defaults describe an
+    extractive answer, so older consumers can ignore them.
+    """
 
     question: str
     answer: str
     abstained: bool
     citations: list[Citation] = Field(default_factory=list)
     timings_ms: dict[str, float] = Field(default_factory=dict)
+    mode: Literal["extractive", "generative"] = Field(
+        "extractive", description="extractive = quoted sentences; generative = LLM sentences verified against citations."
+    )
+    note: str = Field("", description="Why a generative answer fell back or was shortened; empty when all went well.")
+    dropped: list[DroppedSentence] = Field(default_factory=list, description="Generated sentences removed as unsupported.")

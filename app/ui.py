@@ -1,13 +1,15 @@
 """The Gradio chat page: ask, watch the answer stream in, read the numbered sources.
 
 `build_ui(assistant)` returns a `gr.Blocks` without launching it; `app.api.create_app` mounts it
-at `/`. Every message is HTML built here from escaped text (the Chatbot's Markdown rendering is
+at `/`. Extractive answers are revealed a few words at a time; with an LLM configured, each answer
+sentence appears once it has been verified, and the final message says what verification removed. Every message is HTML built here from escaped text (the Chatbot's Markdown rendering is
 off and its sanitiser on), so a document or a user cannot inject markup, scripts or links: a
 `<script>` shows as text and `[x](javascript:...)` stays literal. Only http(s) URLs become links.
 """
 
 from __future__ import annotations
 
+import contextlib
 import re
 import time
 from html import escape
@@ -15,7 +17,8 @@ from urllib.parse import urlparse
 
 import gradio as gr
 
-from app.conversation import ask_in_turn
+from app.answer.generative import Partial
+from app.conversation import stream_in_turn
 from app.errors import RagqaError
 from app.schema import Answer, Citation, DocumentInfo
 
@@ -32,7 +35,7 @@ CSS = """
 .ragqa-sources details { margin: .25em 0; }
 .ragqa-sources summary { cursor: pointer; }
 .ragqa-sources blockquote { margin: .3em 0 .3em 1.2em; padding-left: .6em; border-left: 3px solid #aaa; }
-.ragqa-meta, .ragqa-read-as { opacity: .75; font-size: .9em; }
+.ragqa-meta, .ragqa-read-as, .ragqa-note, .ragqa-dropped { opacity: .75; font-size: .9em; }
 .ragqa-docs td, .ragqa-docs th { padding: .25em .5em; text-align: left; vertical-align: top; }
 .ragqa-docs .ragqa-date { white-space: nowrap; }
 """
@@ -68,18 +71,24 @@ def render_citation(citation: Citation) -> str:
     )
 
 
-def render_answer(answer: Answer, typed: str | None = None, partial: str | None = None) -> str:
+def render_answer(answer: Answer | None, typed: str | None = None, partial: str | None = None) -> str:
     """One assistant message: the answer (or `partial` of it while streaming), then its sources."""
     if partial is not None:
         return f'<div class="ragqa-answer ragqa-streaming"><p>{_text(partial)}</p></div>'
     parts = [f"<p>{_text(answer.answer)}</p>"]
     if typed is not None and " ".join(typed.split()) != answer.question:
         parts.append(f'<p class="ragqa-read-as">Read as: “{_text(answer.question)}”</p>')
+    if answer.note:
+        parts.append(f'<p class="ragqa-note"><em>{_text(answer.note)}</em></p>')
     if answer.abstained:
         parts.append(f"<p><em>{escape(ABSTAINED_NOTE)}</em></p>")
     elif answer.citations:
         sources = "".join(render_citation(citation) for citation in answer.citations)
         parts.append(f'<div class="ragqa-sources"><p><strong>Sources</strong></p>{sources}</div>')
+    if answer.dropped:
+        items = "".join(f"<li>“{_text(d.text)}” — {_text(d.reason)}</li>" for d in answer.dropped)
+        parts.append(f'<details class="ragqa-dropped"><summary>Removed by citation check ({len(answer.dropped)})'
+                     f"</summary><ul>{items}</ul></details>")
     return f'<div class="ragqa-answer ragqa-final">{"".join(parts)}</div>'
 
 
@@ -124,13 +133,20 @@ def build_ui(assistant) -> gr.Blocks:
         if not message:
             yield history, asked
             return
+        answer, streamed = None, False
         try:
-            answer = ask_in_turn(assistant, message, asked)
+            with contextlib.closing(stream_in_turn(assistant, message, asked)) as events:
+                for event in events:
+                    if isinstance(event, Partial):  # a verified sentence of a generative answer
+                        streamed = True
+                        yield [*history, {"role": "assistant", "content": render_answer(None, partial=event.text)}], asked
+                    else:
+                        answer = event
         except RagqaError as problem:
             yield [*history, {"role": "assistant", "content": render_problem(str(problem))}], asked
             return
         asked = [*asked, message]
-        steps = list(stream_steps(answer.answer))
+        steps = [] if streamed else list(stream_steps(answer.answer))
         for partial in steps[:-1]:
             yield [*history, {"role": "assistant", "content": render_answer(answer, partial=partial)}], asked
             time.sleep(STREAM_SECONDS / len(steps))
