@@ -1,8 +1,9 @@
-"""Ingest against a real Chroma in a temp folder with the real packaged model."""
+"""Ingest, incremental update and ask against a real Chroma (embedded in a temp folder, and a real
+`chroma run` server: the `settings` fixture runs every test here in both) with the real model."""
 
 import pytest
 
-from app.config import Settings
+from app.assistant import Assistant
 from app.embedding import load_embedder
 from app.errors import RagqaError
 from app.ingest import ingest, open_store
@@ -101,7 +102,7 @@ def test_corrupt_file_is_skipped_with_a_warning(settings, corpus):
 
 def test_index_built_with_other_settings_asks_for_rebuild(settings, corpus):
     ingest(settings, progress=False)
-    other = Settings(_env_file=None, index_dir=settings.index_dir, corpus_dir=corpus, chunk_tokens=120)
+    other = settings.model_copy(update={"chunk_tokens": 120})
     with pytest.raises(RagqaError, match="ragqa ingest --rebuild"):
         open_store(other, load_embedder(other))
     ingest(other, rebuild=True, progress=False)
@@ -111,3 +112,16 @@ def test_index_built_with_other_settings_asks_for_rebuild(settings, corpus):
 def test_missing_index_is_a_clear_error(settings):
     with pytest.raises(RagqaError, match="run `ragqa ingest` first"):
         open_store(settings, load_embedder(settings))
+
+
+def test_ask_answers_from_the_index(settings, corpus):
+    ingest(settings, progress=False)
+    answer = Assistant.load(settings).ask("When was the order signed?")
+    assert not answer.abstained and "July 23, 2025" in answer.answer
+    assert answer.citations[0].doc_id == "gamma"
+
+
+def test_server_mode_keeps_nothing_on_local_disk(settings, corpus):
+    ingest(settings, progress=False)
+    Assistant.load(settings).ask("When was the order signed?")
+    assert settings.index_dir.exists() == (settings.chroma_url is None)
