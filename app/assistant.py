@@ -2,12 +2,18 @@
 
 `Assistant.load(settings)` is the one place the pieces are wired; the CLI, the HTTP API, the chat
 page and the eval all call the same `ask`, so they give the same answers.
+
+An ingest may run while the assistant answers (another process, even another machine on a Chroma
+server). Retrieved passages are therefore kept only when their document's current text holds them
+at start:end: a passage of a document not yet committed, or of a version being replaced, is left
+out instead of producing a citation that cannot be verified. Document texts are cached and
+re-read when a passage no longer matches the cached copy.
 """
 
 from __future__ import annotations
 
-import functools
 import time
+from collections import OrderedDict
 
 from app.answer.cite import inline_answer, verify_citations
 from app.answer.extractive import ExtractiveAnswerer, to_citation
@@ -19,6 +25,7 @@ from app.retrieve import Retriever, SearchFilters
 from app.schema import Answer, DocumentInfo, Passage
 from app.validation import check_k, check_question
 
+TEXT_CACHE_DOCUMENTS = 512
 ABSTAIN_TEXT = "The corpus does not say: none of the indexed documents answers this question."
 
 
@@ -28,6 +35,7 @@ class Assistant:
         self.retriever = retriever
         self.store = retriever.store
         self.answerer = answerer
+        self._texts: OrderedDict[str, str] = OrderedDict()
 
     @classmethod
     def load(cls, settings: Settings) -> "Assistant":
@@ -59,6 +67,7 @@ class Assistant:
         question = self.check_question(question)
         started = time.perf_counter()
         passages = self.retriever.retrieve(question, self.check_k(k), retriever or self.settings.retriever, filters)
+        passages = [passage for passage in passages if self._is_current(passage)]
         retrieved = time.perf_counter()
         extract = self.answerer.extract(question, passages)
         citations = [to_citation(n, candidate) for n, candidate in enumerate(extract.candidates, start=1)]
@@ -72,9 +81,24 @@ class Assistant:
             answer = Answer(question=question, answer=text, abstained=False, citations=citations, timings_ms=timings)
         return answer, passages
 
-    @functools.lru_cache(maxsize=512)
-    def document_text(self, doc_id: str) -> str | None:
-        return self.store.document_text(doc_id)
+    def document_text(self, doc_id: str, refresh: bool = False) -> str | None:
+        """The document's text as stored (cached; `refresh` reads it again)."""
+        if refresh or doc_id not in self._texts:
+            text = self.store.document_text(doc_id)
+            if text is None:
+                self._texts.pop(doc_id, None)
+                return None
+            self._texts[doc_id] = text
+            if len(self._texts) > TEXT_CACHE_DOCUMENTS:
+                self._texts.popitem(last=False)
+        self._texts.move_to_end(doc_id)
+        return self._texts[doc_id]
+
+    def _is_current(self, passage: Passage) -> bool:
+        """Whether the stored document still holds this passage (see the module docstring)."""
+        def holds(text):
+            return text is not None and text[passage.start:passage.end] == passage.text
+        return holds(self.document_text(passage.doc_id)) or holds(self.document_text(passage.doc_id, refresh=True))
 
     def documents(self) -> list[DocumentInfo]:
         return sorted(

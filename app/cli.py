@@ -24,7 +24,8 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
 
     ingest = commands.add_parser("ingest", help="index a folder of documents (incremental)")
-    ingest.add_argument("path", nargs="?", type=Path, help="folder to ingest (default: RAGQA_CORPUS_DIR)")
+    ingest.add_argument("path", nargs="*", type=Path,
+                        help="folder(s) to ingest as one corpus, e.g. coverage plus distractors (default: RAGQA_CORPUS_DIR)")
     ingest.add_argument("--rebuild", action="store_true", help="drop the index and embed everything again")
 
     ask = commands.add_parser("ask", help="answer a question with citations")
@@ -78,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
 def run_ingest(args, settings: Settings) -> int:
     from app.ingest import ingest
 
-    report = ingest(settings, args.path, rebuild=args.rebuild)
+    report = ingest(settings, args.path or None, rebuild=args.rebuild)
     for warning in report.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     print(report.summary())

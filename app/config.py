@@ -63,3 +63,9 @@ class Settings(BaseSettings):
     max_question_chars: int = Field(2000, ge=10, description="Longest question accepted.")
     max_file_bytes: int = Field(20_000_000, ge=1, description="Files larger than this are skipped at ingest.")
     api_key: str | None = Field(None, description="Bearer token required by the HTTP API when set.")
+    max_concurrent_requests: int = Field(
+        4, ge=1, le=1000, description="Requests to /api/* and /v1/* in flight at once; more wait, then get 429."
+    )
+    queue_timeout: float = Field(
+        0.5, ge=0.0, le=60.0, description="Seconds a request beyond max_concurrent_requests waits for a slot before 429."
+    )
