@@ -28,6 +28,13 @@ def test_ask_json_and_plain(coverage_settings):
     assert "Sources:" in plain.stdout and "[1] " in plain.stdout and "Rest of World" in plain.stdout
 
 
+def test_binary_laden_question_gets_the_answer_of_its_words(coverage_settings):
+    noisy = os.fsdecode(b"When did the Commerce \x01Department warn \xff\xfeabout Huawei's Ascend chips?\x1b")
+    done = run(["ask", noisy, "--json"], coverage_settings.index_dir)
+    assert done.returncode == 0, done.stderr
+    assert "May" in json.loads(done.stdout)["answer"]
+
+
 def test_search_shows_scores(coverage_settings):
     done = run(["search", "Pakistan Indus Cloud data center", "--k", "2"], coverage_settings.index_dir)
     assert done.returncode == 0
@@ -40,6 +47,9 @@ def test_errors_are_one_line_without_traceback(coverage_settings, tmp_path):
         (["ask", "anything"], tmp_path / "no-index", "run `ragqa ingest` first"),
         (["ingest", str(tmp_path / "missing")], tmp_path / "idx", "no such folder"),
         (["ask", "x", "--k", "0"], coverage_settings.index_dir, "k must be between"),
+        # Linux caps one argument at 128 KiB, so a 1 MB question cannot reach argv; 120 KB can
+        (["ask", "x" * 120_000], coverage_settings.index_dir, "longer than 2000"),
+        (["ask", os.fsdecode(b"\x01\x02\xff\xfe\x7f")], coverage_settings.index_dir, "question is empty"),
     ]
     for args, index, message in cases:
         done = run(args, index)

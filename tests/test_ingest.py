@@ -125,3 +125,27 @@ def test_server_mode_keeps_nothing_on_local_disk(settings, corpus):
     ingest(settings, progress=False)
     Assistant.load(settings).ask("When was the order signed?")
     assert settings.index_dir.exists() == (settings.chroma_url is None)
+
+
+def test_a_document_saved_under_two_names_is_indexed_and_cited_once(settings, corpus):
+    (corpus / "zeta-copy.md").write_text((corpus / "gamma.md").read_text(), encoding="utf-8")
+    report = ingest(settings, progress=False)
+    assert report.added == 3 and report.warnings == ["skipped zeta-copy: same text as gamma"]
+    answer = Assistant.load(settings).ask("When was the order signed?")
+    assert [c.doc_id for c in answer.citations] == ["gamma"]
+
+
+def test_index_written_by_another_embedding_model_is_refused_and_kept(settings, corpus):
+    from app.store import IndexFingerprint, Store
+
+    other = IndexFingerprint(embed_model="multilingual-e5-large", dimension=1024, chunk_tokens=200,
+                             chunk_overlap_tokens=40, splitter_version=3)
+    Store(settings, other, create=True).passages.add(ids=["p1"], embeddings=[[0.5] * 1024], documents=["kept"])
+    for attempt in (lambda: open_store(settings, load_embedder(settings)), lambda: ingest(settings, progress=False)):
+        with pytest.raises(RagqaError) as refused:
+            attempt()
+        message = str(refused.value)
+        assert "multilingual-e5-large" in message and "ragqa ingest --rebuild" in message and "\n" not in message
+    assert Store(settings, other).passages.get(ids=["p1"])["documents"] == ["kept"]  # nothing lost
+    ingest(settings, rebuild=True, progress=False)
+    assert "July 23, 2025" in Assistant.load(settings).ask("When was the order signed?").answer
