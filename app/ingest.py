@@ -121,7 +121,7 @@ def _embed_and_write(pending, store: Store, embedder: Embedder, settings: Settin
                 node.embedding = vector
             for doc, doc_nodes in group:
                 store.replace_document(doc.doc_id, doc.text, doc.metadata, doc.content_hash, doc_nodes)
+                bar.update(1)  # per document written, so the count says how far the index has come
             report.passages_embedded += len(all_nodes)
-            bar.update(len(group))
             group, group_size = [], 0
     bar.close()

@@ -24,7 +24,7 @@ def coverage_corpus_dir() -> Path:
 
 
 def make_settings(tmp: Path, **overrides) -> Settings:
-    return Settings(_env_file=None, index_dir=tmp / "index", corpus_dir=tmp / "corpus", **overrides)
+    return Settings(_env_file=None, **({"index_dir": tmp / "index", "corpus_dir": tmp / "corpus"} | overrides))
 
 
 STORES = ["embedded", "server"]
