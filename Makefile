@@ -11,7 +11,7 @@ export GRADIO_ANALYTICS_ENABLED := False
 
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: setup corpus index run test clean
+.PHONY: setup corpus index run test bench clean
 
 ## setup: create .venv and install the pinned set (idempotent; torch's CPU build first)
 setup: $(STAMP) $(CHROMIUM)
@@ -45,3 +45,8 @@ test: setup corpus
 
 clean:
 	rm -rf $(VENV) index/chroma.sqlite3 index/*/
+
+## bench: ingest/query/memory/load measurements side by side, written to BENCHMARKS.md (long: not part of test)
+BENCH_ARGS ?=
+bench: setup corpus
+	$(BIN)/python scripts/bench.py $(BENCH_ARGS)

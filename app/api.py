@@ -6,7 +6,8 @@
   the last user message is the question, resolved against earlier user turns (app.conversation);
   with an LLM configured, a stream carries each answer sentence once it has been verified;
 - GET /healthz; the Gradio chat page (app.ui) mounted at `/`.
-When settings.api_key is set, /api/* and /v1/* need `Authorization: Bearer <key>`. Every error is
+When settings.api_key is set, /api/* and /v1/* need `Authorization: Bearer <key>`; beyond
+settings.max_concurrent_requests in flight they answer 429 with Retry-After (app.admission). Every error is
 JSON `{"error": "..."}`: bad input 4xx, a RagqaError 400, anything unexpected 500 without a trace.
 """
 
@@ -30,6 +31,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app import __version__
+from app.admission import AdmissionLimit
 from app.config import RetrieverName
 from app.answer.generative import Partial
 from app.conversation import ask_in_turn, assistant_lock, stream_in_turn
@@ -187,12 +189,14 @@ class ModelList(BaseModel):
 
 
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
-ERRORS = {status: {"model": ErrorBody} for status in (400, 401, 404, 422)}
+ERRORS = {status: {"model": ErrorBody} for status in (400, 401, 404, 422, 429)}
 
 
 def create_app(assistant) -> FastAPI:
     """The API and the chat page over one loaded Assistant."""
     app = FastAPI(title="ragqa", version=__version__, description=__doc__)
+    app.add_middleware(AdmissionLimit, max_concurrent=assistant.settings.max_concurrent_requests,
+                       queue_timeout=assistant.settings.queue_timeout)
     _add_error_handlers(app)
     bearer = HTTPBearer(auto_error=False, description="Needed when the server has RAGQA_API_KEY set.")
 

@@ -7,12 +7,18 @@ Answers are extractive by default. With `settings.llm` set, an LLM writes the an
 sentences their citations support are kept (app.answer.generative); the extractive answer stays the
 fallback whenever generation fails or nothing it wrote is supported. `ask_events` yields the
 verified text as it grows, for the interfaces that stream.
+
+An ingest may run while the assistant answers (another process, even another machine on a Chroma
+server). Retrieved passages are therefore kept only when their document's current text holds them
+at start:end: a passage of a document not yet committed, or of a version being replaced, is left
+out instead of producing a citation that cannot be verified. Document texts are cached and
+re-read when a passage no longer matches the cached copy.
 """
 
 from __future__ import annotations
 
-import functools
 import time
+from collections import OrderedDict
 from collections.abc import Iterator
 
 from app.answer.cite import inline_answer, verify_citations
@@ -26,6 +32,7 @@ from app.retrieve import Retriever, SearchFilters
 from app.schema import Answer, DocumentInfo, Passage
 from app.validation import check_k, check_question
 
+TEXT_CACHE_DOCUMENTS = 512
 ABSTAIN_TEXT = "The corpus does not say: none of the indexed documents answers this question."
 
 
@@ -37,6 +44,7 @@ class Assistant:
         self.store = retriever.store
         self.answerer = answerer
         self.generator = generator
+        self._texts: OrderedDict[str, str] = OrderedDict()
 
     @classmethod
     def load(cls, settings: Settings) -> "Assistant":
@@ -44,8 +52,7 @@ class Assistant:
         store = open_store(settings, embedder)
         retriever = Retriever(store, embedder)
         stats = TermStats(node.get_content() for node in retriever.nodes)
-        answerer = ExtractiveAnswerer(embedder, stats, settings.rerank_sentences, settings.abstain_threshold,
-                                      functools.lru_cache(maxsize=64)(store.document_text))
+        answerer = ExtractiveAnswerer(embedder, stats, settings.rerank_sentences, settings.abstain_threshold)
         generator = None
         if settings.llm != "none":
             from app.answer.llm import LLMClient
@@ -53,7 +60,9 @@ class Assistant:
 
             generator = GenerativeAnswerer(LLMClient(settings),
                                            SupportChecker(embedder, stats, settings.llm_support_threshold))
-        return cls(settings, retriever, answerer, generator)
+        assistant = cls(settings, retriever, answerer, generator)
+        answerer.document_text = assistant.document_text  # by-lines read the same cached, current texts
+        return assistant
 
     def check_question(self, question: str) -> str:
         return check_question(question, self.settings)
@@ -88,6 +97,7 @@ class Assistant:
         question = self.check_question(question)
         started = time.perf_counter()
         passages = self.retriever.retrieve(question, self.check_k(k), retriever or self.settings.retriever, filters)
+        passages = [passage for passage in passages if self._is_current(passage)]
         retrieved = time.perf_counter()
         timings = {"retrieve": round((retrieved - started) * 1000, 1)}
         if self.generator is None or not passages:
@@ -122,9 +132,24 @@ class Assistant:
             return Answer(question=question, answer=ABSTAIN_TEXT, abstained=True, citations=[], **extra)
         return self._extractive(question, passages).model_copy(update=extra | {"mode": "extractive"})
 
-    @functools.lru_cache(maxsize=512)
-    def document_text(self, doc_id: str) -> str | None:
-        return self.store.document_text(doc_id)
+    def document_text(self, doc_id: str, refresh: bool = False) -> str | None:
+        """The document's text as stored (cached; `refresh` reads it again)."""
+        if refresh or doc_id not in self._texts:
+            text = self.store.document_text(doc_id)
+            if text is None:
+                self._texts.pop(doc_id, None)
+                return None
+            self._texts[doc_id] = text
+            if len(self._texts) > TEXT_CACHE_DOCUMENTS:
+                self._texts.popitem(last=False)
+        self._texts.move_to_end(doc_id)
+        return self._texts[doc_id]
+
+    def _is_current(self, passage: Passage) -> bool:
+        """Whether the stored document still holds this passage (see the module docstring)."""
+        def holds(text):
+            return text is not None and text[passage.start:passage.end] == passage.text
+        return holds(self.document_text(passage.doc_id)) or holds(self.document_text(passage.doc_id, refresh=True))
 
     def documents(self) -> list[DocumentInfo]:
         return sorted(

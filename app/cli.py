@@ -24,8 +24,10 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
 
     ingest = commands.add_parser("ingest", help="index a folder of documents (incremental)")
-    ingest.add_argument("path", nargs="?", type=Path, help="folder to ingest (default: RAGQA_CORPUS_DIR)")
+    ingest.add_argument("path", nargs="*", type=Path,
+                        help="folder(s) to ingest as one corpus, e.g. coverage plus distractors (default: RAGQA_CORPUS_DIR)")
     ingest.add_argument("--rebuild", action="store_true", help="drop the index and embed everything again")
+    ingest.add_argument("--progress", action="store_true", help="show progress even when stderr is not a terminal")
 
     ask = commands.add_parser("ask", help="answer a question with citations")
     ask.add_argument("question")
@@ -82,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
 def run_ingest(args, settings: Settings) -> int:
     from app.ingest import ingest
 
-    report = ingest(settings, args.path, rebuild=args.rebuild)
+    report = ingest(settings, args.path or None, rebuild=args.rebuild, progress=True if args.progress else None)
     for warning in report.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     print(report.summary())

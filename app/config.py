@@ -82,3 +82,9 @@ class Settings(BaseSettings):
         "cites (content-word overlap and embedding similarity, tuned by scripts/tune_support.py); below it the "
         "sentence is dropped. Numbers, dates and names missing from the cited text drop a sentence at any score."
     )
+    max_concurrent_requests: int = Field(
+        4, ge=1, le=1000, description="Requests to /api/* and /v1/* in flight at once; more wait, then get 429."
+    )
+    queue_timeout: float = Field(
+        0.5, ge=0.0, le=60.0, description="Seconds a request beyond max_concurrent_requests waits for a slot before 429."
+    )

@@ -2,6 +2,8 @@
 
 Metadata comes from a SOURCES.json beside the files where present, else the front matter, else
 the file name. A file that cannot be read becomes one warning and is skipped; the rest loads.
+A file whose text is exactly that of another (the same document saved under two names) is indexed
+once, under the first doc id, and the other is one warning: two copies would be cited twice.
 Why not llama-index's SimpleDirectoryReader: it does not read SOURCES.json or front matter, its
 PDF reader makes one Document per page (breaking doc ids), and a bad file aborts or is silently
 dropped; we need one document per file with an exact text that citations point into.
@@ -87,16 +89,22 @@ def load_corpus(root: Path, max_file_bytes: int = 20_000_000) -> LoadResult:
 
 
 def load_corpora(roots: list[Path], max_file_bytes: int = 20_000_000) -> LoadResult:
-    """Several folders as one corpus (e.g. coverage + distractors); the first to use a doc id keeps it."""
+    """Several folders as one corpus (e.g. coverage + distractors); the first to use a doc id, or
+    to have a given text, keeps it."""
     combined = LoadResult([], [])
+    texts: dict[str, str] = {}  # sha256 of the text -> doc id that has it
     for root in roots:
         loaded = load_corpus(root, max_file_bytes)
         known = {document.doc_id for document in combined.documents}
         combined.warnings += loaded.warnings
         for document in loaded.documents:
+            digest = hashlib.sha256(document.text.encode("utf-8", "surrogatepass")).hexdigest()
             if document.doc_id in known:
                 combined.warnings.append(f"skipped {document.doc_id} in {root}: id already used")
+            elif digest in texts:
+                combined.warnings.append(f"skipped {document.doc_id}: same text as {texts[digest]}")
             else:
+                texts[digest] = document.doc_id
                 combined.documents.append(document)
     return combined
 

@@ -3,7 +3,9 @@
 A document whose content hash (text + metadata) matches its record is skipped without embedding;
 a changed one has its passages replaced; one no longer in the folder is removed. Passages of
 several documents are embedded together in batches (small documents alone would make tiny,
-slow batches), and each document is written as soon as its vectors exist.
+slow batches), and each document is written as soon as its vectors exist. An ingest killed at
+any point leaves an index the next run repairs (app.store: passages carry their document's hash,
+the running mark triggers a sweep), so re-running gives the same index as an uninterrupted run.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ class IngestReport:
     removed: int = 0
     passages_embedded: int = 0
     passages_total: int = 0
+    repaired: int = 0  # leftover passages of an interrupted ingest, removed
     seconds: float = 0.0
     warnings: list[str] = field(default_factory=list)
 
@@ -41,6 +44,7 @@ class IngestReport:
             f"documents: {self.added} added, {self.updated} updated, {self.unchanged} unchanged, "
             f"{self.removed} removed; passages: {self.passages_embedded} embedded, "
             f"{self.passages_total} in index; {self.seconds:.1f} s"
+            + (f"; repaired an interrupted ingest ({self.repaired} leftover passages removed)" if self.repaired else "")
         )
 
 
@@ -73,6 +77,8 @@ def ingest(settings: Settings, path: Path | list[Path] | None = None, rebuild: b
     store = open_store(settings, embedder, create=True, rebuild=rebuild)
     loaded = load_corpora(roots, settings.max_file_bytes)
     report = IngestReport(warnings=loaded.warnings)
+    if store.mark_running():
+        report.repaired = store.sweep()
     records = store.document_records()
     current_ids = {document.doc_id for document in loaded.documents}
 
@@ -93,8 +99,7 @@ def ingest(settings: Settings, path: Path | list[Path] | None = None, rebuild: b
 
     show = sys.stderr.isatty() if progress is None else progress
     _embed_and_write(pending, store, embedder, settings, report, show)
-    if pending or report.removed:
-        store.delete_orphan_passages(current_ids)
+    store.mark_finished()
     report.passages_total = store.passage_count()
     report.seconds = time.perf_counter() - started
     return report
@@ -116,7 +121,7 @@ def _embed_and_write(pending, store: Store, embedder: Embedder, settings: Settin
                 node.embedding = vector
             for doc, doc_nodes in group:
                 store.replace_document(doc.doc_id, doc.text, doc.metadata, doc.content_hash, doc_nodes)
+                bar.update(1)  # per document written, so the count says how far the index has come
             report.passages_embedded += len(all_nodes)
-            bar.update(len(group))
             group, group_size = [], 0
     bar.close()

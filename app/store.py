@@ -6,6 +6,14 @@ metadata, content hash). Keeping the incremental-ingest bookkeeping in Chroma it
 in llama-index's IngestionPipeline docstore on local disk, means a Chroma server holds everything
 and several machines can share it. The passages collection's metadata records the embedding model
 and splitter settings; opening it with other settings is an error that names the fix.
+
+Crash safety without transactions (Chroma has none across collections): every passage carries its
+document's content hash, and a passage counts only while a document record with that hash exists.
+A document is replaced by (1) upserting its new passages, (2) upserting its record, (3) deleting
+its passages with another hash, so a kill at any point leaves either the old or the new version
+readable plus leftovers that `sweep` removes. An ingest marks itself running in the documents
+collection and clears the mark when done; the next ingest that finds the mark sweeps the whole
+index (a clean no-op re-ingest does not pay for the sweep).
 """
 
 from __future__ import annotations
@@ -16,13 +24,16 @@ from urllib.parse import urlparse
 import chromadb
 from chromadb.config import Settings as ChromaSettings
 from llama_index.core.schema import TextNode
-from llama_index.core.vector_stores.utils import metadata_dict_to_node
+from llama_index.core.vector_stores.utils import metadata_dict_to_node, node_to_metadata_dict
 from llama_index.vector_stores.chroma import ChromaVectorStore
 
 from app.config import Settings, offline_environment
 from app.errors import RagqaError
 
 PLACEHOLDER_VECTOR = [1.0]  # document records are looked up by id, never by similarity
+STORE_LAYOUT = 2  # bump when what is stored per passage or document changes (2: content_hash on passages)
+RUNNING_MARK = "__ragqa__/ingest-running"  # a record id no file can produce (doc ids have no "__ragqa__/")
+BATCH = 1000  # rows per Chroma call (keeps each HTTP request to a server small)
 
 
 @dataclass(frozen=True)
@@ -34,6 +45,7 @@ class IndexFingerprint:
     chunk_tokens: int
     chunk_overlap_tokens: int
     splitter_version: int
+    store_layout: int = STORE_LAYOUT
 
     def as_metadata(self) -> dict:
         return {f"ragqa_{key}": value for key, value in self.__dict__.items()}
@@ -45,6 +57,13 @@ class IndexFingerprint:
             return cls(**{key: metadata[f"ragqa_{key}"] for key in cls.__dataclass_fields__})
         except KeyError:
             return None
+
+    def differences(self, found: "IndexFingerprint | None") -> str:
+        """What the index was built with, where it differs from now, in words."""
+        if found is None:
+            return "an older or unknown layout"
+        return ", ".join(f"{key}={getattr(found, key)!r} (now {value!r})"
+                         for key, value in self.__dict__.items() if getattr(found, key) != value)
 
 
 @dataclass
@@ -60,17 +79,24 @@ def _client(settings: Settings, create: bool):
     chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
     if settings.chroma_url:
         url = urlparse(settings.chroma_url)
-        headers = {"Authorization": f"Bearer {settings.chroma_token}"} if settings.chroma_token else None
+        if url.scheme not in ("http", "https") or not url.hostname:
+            raise RagqaError(f"RAGQA_CHROMA_URL must look like http://host:port, not {settings.chroma_url!r}")
+        if settings.chroma_token:  # chromadb's own token provider sends `Authorization: Bearer <token>`
+            chroma_settings = ChromaSettings(
+                anonymized_telemetry=False, allow_reset=False,
+                chroma_client_auth_provider="chromadb.auth.token_authn.TokenAuthClientProvider",
+                chroma_client_auth_credentials=settings.chroma_token,
+            )
         try:
             return chromadb.HttpClient(
-                host=url.hostname or "127.0.0.1",
+                host=url.hostname,
                 port=url.port or (443 if url.scheme == "https" else 8000),
                 ssl=url.scheme == "https",
-                headers=headers,
                 settings=chroma_settings,
             )
-        except Exception as problem:  # chromadb raises bare ValueError/ConnectionError here
-            raise RagqaError(f"cannot reach the Chroma server at {settings.chroma_url}: {problem}") from None
+        except Exception as problem:  # chromadb raises bare ValueError/ConnectionError/auth errors here
+            raise RagqaError(f"cannot use the Chroma server at {settings.chroma_url}: "
+                             f"{' '.join(str(problem).split()) or type(problem).__name__}") from None
     if not create and not (settings.index_dir / "chroma.sqlite3").exists():
         raise RagqaError(f"no index at {settings.index_dir}/ - run `ragqa ingest` first")
     settings.index_dir.mkdir(parents=True, exist_ok=True)
@@ -87,9 +113,9 @@ class Store:
         documents_name = f"{settings.collection}_documents"
         if rebuild:
             for name in (passages_name, documents_name):
-                if name in {c.name for c in self.client.list_collections()}:
+                if name in self._collection_names():
                     self.client.delete_collection(name)
-        existing = {c.name for c in self.client.list_collections()}
+        existing = self._collection_names()
         if not create and passages_name not in existing:
             raise RagqaError(f"the index at {self.location} is empty - run `ragqa ingest` first")
         self.passages = self.client.get_or_create_collection(
@@ -102,10 +128,13 @@ class Store:
         found = IndexFingerprint.from_metadata(self.passages.metadata)
         if found != fingerprint:
             raise RagqaError(
-                f"the index at {self.location} was built with other settings ({found}); "
+                f"the index at {self.location} was built with other settings ({fingerprint.differences(found)}); "
                 "run `ragqa ingest --rebuild` to rebuild it"
             )
         self.vector_store = ChromaVectorStore(chroma_collection=self.passages)
+
+    def _collection_names(self) -> set[str]:
+        return {getattr(c, "name", c) for c in self.client.list_collections()}
 
     @property
     def location(self) -> str:
@@ -116,6 +145,8 @@ class Store:
         found = self.documents.get(include=["metadatas"])
         records = {}
         for doc_id, metadata in zip(found["ids"], found["metadatas"]):
+            if doc_id == RUNNING_MARK:
+                continue
             metadata = dict(metadata)
             records[doc_id] = DocumentRecord(
                 doc_id=doc_id,
@@ -130,26 +161,52 @@ class Store:
         return found["documents"][0] if found["ids"] else None
 
     def replace_document(self, doc_id: str, text: str, metadata: dict, content_hash: str, nodes: list[TextNode]) -> None:
-        """Swap in a document's new passages; its record is written last, so a crash mid-way
-        leaves no record and the next ingest redoes the document (deleting its partial passages)."""
-        self.documents.delete(ids=[doc_id])
-        self.vector_store.delete(ref_doc_id=doc_id)
-        if nodes:
-            self.vector_store.add(nodes)
+        """Swap in a document's new passages: new passages, then the record, then the old passages go
+        (see the module docstring for why this order survives a kill at any point)."""
+        self._upsert_passages(nodes, content_hash)
         record = {**metadata, "content_hash": content_hash, "passages": len(nodes)}
         self.documents.upsert(ids=[doc_id], documents=[text], metadatas=[record], embeddings=[PLACEHOLDER_VECTOR])
+        self.passages.delete(where={"$and": [{"document_id": doc_id}, {"content_hash": {"$ne": content_hash}}]})
+
+    def _upsert_passages(self, nodes: list[TextNode], content_hash: str) -> None:
+        # ChromaVectorStore.add calls collection.add, which keeps an existing id's old metadata;
+        # a re-written passage must carry its document's new hash, so we upsert with the same
+        # node-to-metadata conversion llama-index uses (its query side reads these rows back).
+        for start in range(0, len(nodes), BATCH):
+            chunk = nodes[start:start + BATCH]
+            metadatas = []
+            for node in chunk:
+                metadata = node_to_metadata_dict(node, remove_text=True, flat_metadata=True)
+                metadatas.append({**{k: ("" if v is None else v) for k, v in metadata.items()},
+                                  "content_hash": content_hash})
+            self.passages.upsert(ids=[node.node_id for node in chunk], embeddings=[node.get_embedding() for node in chunk],
+                                 documents=[node.get_content() for node in chunk], metadatas=metadatas)
 
     def delete_document(self, doc_id: str) -> None:
         self.documents.delete(ids=[doc_id])
         self.vector_store.delete(ref_doc_id=doc_id)
 
-    def delete_orphan_passages(self, known_doc_ids: set[str]) -> int:
-        """Remove passages whose document has no record (left by an interrupted ingest)."""
+    # -- interrupted ingests --------------------------------------------------------------------
+    def mark_running(self) -> bool:
+        """Mark an ingest as running; True when an earlier one never finished (the index needs a sweep)."""
+        interrupted = bool(self.documents.get(ids=[RUNNING_MARK])["ids"])
+        self.documents.upsert(ids=[RUNNING_MARK], documents=["ingest running"], embeddings=[PLACEHOLDER_VECTOR],
+                              metadatas=[{"ragqa_marker": 1}])
+        return interrupted
+
+    def mark_finished(self) -> None:
+        self.documents.delete(ids=[RUNNING_MARK])
+
+    def sweep(self) -> int:
+        """Remove passages no record vouches for: of a document without a record (an interrupted
+        new document, or one deleted since) or with another content hash (an interrupted update)."""
+        hashes = {doc_id: record.content_hash for doc_id, record in self.document_records().items()}
         found = self.passages.get(include=["metadatas"])
-        orphans = [pid for pid, meta in zip(found["ids"], found["metadatas"]) if meta.get("document_id") not in known_doc_ids]
-        for start in range(0, len(orphans), 5000):
-            self.passages.delete(ids=orphans[start:start + 5000])
-        return len(orphans)
+        stale = [pid for pid, meta in zip(found["ids"], found["metadatas"])
+                 if hashes.get(meta.get("document_id")) != meta.get("content_hash")]
+        for start in range(0, len(stale), BATCH):
+            self.passages.delete(ids=stale[start:start + BATCH])
+        return len(stale)
 
     # -- reading ------------------------------------------------------------------------------
     def passage_count(self) -> int:

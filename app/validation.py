@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
+import re
+
 from app.config import Settings
 from app.errors import RagqaError
 
 MAX_K = 50
+# Control characters (but tab and newlines) and lone surrogates (undecodable bytes from a terminal,
+# or "\udcff" in JSON): no words in them, and the tokenizer and the JSON encoder reject surrogates.
+NOT_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
 def check_question(question: str | None, settings: Settings) -> str:
+    """The question without binary noise, or a RagqaError (empty, too long)."""
     question = (question or "").strip()
-    if not question:
-        raise RagqaError("the question is empty")
     if len(question) > settings.max_question_chars:
         raise RagqaError(f"the question is longer than {settings.max_question_chars} characters")
+    question = " ".join(NOT_TEXT.sub(" ", question).split()) if NOT_TEXT.search(question) else question
+    if not question:
+        raise RagqaError("the question is empty")
     return question
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import uuid
 from pathlib import Path
 
 import pytest
@@ -23,13 +24,40 @@ def coverage_corpus_dir() -> Path:
 
 
 def make_settings(tmp: Path, **overrides) -> Settings:
-    return Settings(_env_file=None, index_dir=tmp / "index", corpus_dir=tmp / "corpus", **overrides)
+    return Settings(_env_file=None, **({"index_dir": tmp / "index", "corpus_dir": tmp / "corpus"} | overrides))
 
 
-@pytest.fixture
-def settings(tmp_path: Path) -> Settings:
+STORES = ["embedded", "server"]
+
+
+@pytest.fixture(scope="session")
+def chroma_url(tmp_path_factory) -> str:
+    """A real Chroma server (`chroma run` from the installed chromadb) for the whole session."""
+    from tests.chroma_server import chroma_server
+
+    folder = tmp_path_factory.mktemp("chroma-server")
+    with chroma_server(folder / "data", folder / "chroma.log") as url:
+        yield url
+
+
+@pytest.fixture(params=STORES)
+def settings(request, tmp_path: Path) -> Settings:
+    """An empty corpus folder and an empty index: embedded in tmp, or a fresh collection on the server."""
     (tmp_path / "corpus").mkdir()
+    if request.param == "server":
+        url = request.getfixturevalue("chroma_url")
+        return make_settings(tmp_path, chroma_url=url, collection=f"t{uuid.uuid4().hex[:12]}")
     return make_settings(tmp_path)
+
+
+def settings_env(settings: Settings) -> dict[str, str]:
+    """The environment that makes a `ragqa` subprocess use the same index as `settings`."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith("RAGQA_")}
+    env.update(RAGQA_INDEX_DIR=str(settings.index_dir), RAGQA_CORPUS_DIR=str(settings.corpus_dir),
+               RAGQA_COLLECTION=settings.collection)
+    if settings.chroma_url:
+        env["RAGQA_CHROMA_URL"] = settings.chroma_url
+    return env
 
 
 @pytest.fixture(scope="session")

@@ -124,6 +124,8 @@ BAD_BODIES = [
     ({"question": ""}, "empty"),
     ({"question": "   \n\t "}, "empty"),
     ({"question": "x" * 2001}, "longer than 2000"),
+    ({"question": "x" * 1_000_000}, "longer than 2000"),
+    ({"question": "\x00\x01\x02\x1b\x7f"}, "empty"),
     ({"question": QUESTION, "colour": "blue"}, "colour"),
     ({"question": QUESTION, "k": 0}, "k"),
     ({"question": QUESTION, "k": 51}, "k"),
@@ -147,7 +149,19 @@ def test_bad_ask_bodies_get_a_4xx_json_error(client, body, named):
     assert named in response.json()["error"]
 
 
-@pytest.mark.parametrize("raw", [b"{not json", b"", b'{"question": "unterminated'])
+def test_binary_laden_question_is_answered_as_its_words(client, assistant):
+    noisy = "When did\x00 the Commerce\x01\x02 Department \udcffwarn about Huawei's Ascend chips?\x7f"
+    for body in ({"question": noisy}, {"model": "ragqa", "messages": [{"role": "user", "content": noisy}]}):
+        path = "/api/ask" if "question" in body else "/v1/chat/completions"
+        response = client.post(path, content=json.dumps(body), headers={"Content-Type": "application/json"})
+        assert response.status_code == 200, response.text
+    answer = client.post("/api/ask", content=json.dumps({"question": noisy}),
+                         headers={"Content-Type": "application/json"}).json()
+    assert answer["answer"] == assistant.ask(QUESTION).answer
+
+
+@pytest.mark.parametrize("raw", [b"{not json", b"", b'{"question": "unterminated', b'{"question": "\xff\xfe"}',
+                                 b"\x00" * 1000])
 def test_malformed_json_gets_a_4xx_json_error(client, raw):
     response = client.post("/api/ask", content=raw, headers={"Content-Type": "application/json"})
     assert 400 <= response.status_code < 500

@@ -31,6 +31,13 @@ def test_ask_json_and_plain(coverage_settings, assistant):
     assert "Sources:" in plain.stdout and "[1] " in plain.stdout and "Rest of World" in plain.stdout
 
 
+def test_binary_laden_question_gets_the_answer_of_its_words(coverage_settings):
+    noisy = os.fsdecode(b"When did the Commerce \x01Department warn \xff\xfeabout Huawei's Ascend chips?\x1b")
+    done = run(["ask", noisy, "--json"], coverage_settings.index_dir)
+    assert done.returncode == 0, done.stderr
+    assert "May" in json.loads(done.stdout)["answer"]
+
+
 def test_search_shows_scores(coverage_settings):
     done = run(["search", "Pakistan Indus Cloud data center", "--k", "2"], coverage_settings.index_dir)
     assert done.returncode == 0
@@ -43,6 +50,9 @@ def test_errors_are_one_line_without_traceback(coverage_settings, tmp_path):
         (["ask", "anything"], tmp_path / "no-index", "run `ragqa ingest` first"),
         (["ingest", str(tmp_path / "missing")], tmp_path / "idx", "no such folder"),
         (["ask", "x", "--k", "0"], coverage_settings.index_dir, "k must be between"),
+        # Linux caps one argument at 128 KiB, so a 1 MB question cannot reach argv; 120 KB can
+        (["ask", "x" * 120_000], coverage_settings.index_dir, "longer than 2000"),
+        (["ask", os.fsdecode(b"\x01\x02\xff\xfe\x7f")], coverage_settings.index_dir, "question is empty"),
     ]
     for args, index, message in cases:
         done = run(args, index)
@@ -88,3 +98,25 @@ def test_ingest_and_ask_work_with_networking_disabled(tmp_path):
                           capture_output=True, text=True, env=env, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
     assert "OFFLINE-OK" in done.stdout
+
+
+def test_commands_use_the_chroma_server_when_configured(chroma_url, tmp_path):
+    """With RAGQA_CHROMA_URL the commands work as embedded (test_ingest runs the library in both
+    modes) and keep nothing on local disk."""
+    corpus = tmp_path / "docs"
+    corpus.mkdir()
+    (corpus / "order.txt").write_text("The order was signed on July 23, 2025.", encoding="utf-8")
+    server = {"RAGQA_CHROMA_URL": chroma_url, "RAGQA_COLLECTION": "cli-test"}
+    done = run(["ingest", str(corpus)], tmp_path / "idx", **server)
+    assert done.returncode == 0 and "1 added" in done.stdout, done.stderr
+    done = run(["ask", "When was the order signed?", "--json"], tmp_path / "idx", **server)
+    answer = json.loads(done.stdout)
+    assert "July 23, 2025" in answer["answer"] and answer["citations"][0]["doc_id"] == "order"
+    assert not (tmp_path / "idx").exists()
+
+
+def test_unreachable_or_malformed_chroma_url_is_one_line(tmp_path):
+    for url, message in [("http://127.0.0.1:9", "cannot use the Chroma server"), ("not-a-url", "http://host:port")]:
+        done = run(["ask", "anything"], tmp_path / "idx", RAGQA_CHROMA_URL=url)
+        assert done.returncode == 1 and message in done.stderr
+        assert len(done.stderr.strip().splitlines()) == 1

@@ -1,6 +1,6 @@
 import json
 
-from app.corpus import document_id, load_corpus
+from app.corpus import document_id, load_corpora, load_corpus
 
 
 def write(path, content, mode="w"):
@@ -66,15 +66,30 @@ def test_unreadable_files_are_warned_and_skipped(tmp_path):
     write(tmp_path / "binary.txt", b"\x00\x01\x02binary")
     write(tmp_path / "latin.txt", "caf\xe9".encode("latin-1"))
     write(tmp_path / "empty.md", "")
+    write(tmp_path / "zero.txt", b"")
+    with open(tmp_path / "huge.txt", "wb") as huge:  # 50 MB, sparse: skipped by size before any read
+        huge.truncate(50_000_000)
     outside = write(tmp_path.parent / f"{tmp_path.name}-outside.txt", "secret")
     (tmp_path / "link.txt").symlink_to(outside)
+    write(tmp_path.parent / f"{tmp_path.name}-outside-dir" / "hidden.txt", "secret too")
+    (tmp_path / "linked-dir").symlink_to(tmp_path.parent / f"{tmp_path.name}-outside-dir")
     result = load_corpus(tmp_path)
     assert [d.doc_id for d in result.documents] == ["good"]
     skipped = " ".join(result.warnings)
-    for name in ("corrupt.pdf", "binary.txt", "latin.txt", "empty.md", "link.txt"):
+    for name in ("corrupt.pdf", "binary.txt", "latin.txt", "empty.md", "zero.txt", "link.txt"):
         assert name in skipped
-    assert len(result.warnings) == 5
+    assert "huge.txt: larger than 20,000,000 bytes" in skipped
+    assert len(result.warnings) == 7  # the linked folder is not walked at all
 
 
 def test_document_id_is_relative_path_without_extension(tmp_path):
     assert document_id(tmp_path / "fact-sheets" / "2025-07" / "a.b.md", tmp_path) == "fact-sheets/2025-07/a.b"
+
+
+def test_the_same_text_under_two_names_is_loaded_once(tmp_path):
+    write(tmp_path / "a" / "report.txt", "Huawei opened a cloud region in Egypt.")
+    write(tmp_path / "b" / "report-copy.md", "Huawei opened a cloud region in Egypt.")
+    write(tmp_path / "c" / "other.txt", "Huawei opened a cloud region in Kenya.")
+    result = load_corpora([tmp_path / "a", tmp_path / "b", tmp_path / "c"])
+    assert [d.doc_id for d in result.documents] == ["report", "other"]
+    assert result.warnings == ["skipped report-copy: same text as report"]

@@ -1,8 +1,9 @@
-"""Ingest against a real Chroma in a temp folder with the real packaged model."""
+"""Ingest, incremental update and ask against a real Chroma (embedded in a temp folder, and a real
+`chroma run` server: the `settings` fixture runs every test here in both) with the real model."""
 
 import pytest
 
-from app.config import Settings
+from app.assistant import Assistant
 from app.embedding import load_embedder
 from app.errors import RagqaError
 from app.ingest import ingest, open_store
@@ -101,7 +102,7 @@ def test_corrupt_file_is_skipped_with_a_warning(settings, corpus):
 
 def test_index_built_with_other_settings_asks_for_rebuild(settings, corpus):
     ingest(settings, progress=False)
-    other = Settings(_env_file=None, index_dir=settings.index_dir, corpus_dir=corpus, chunk_tokens=120)
+    other = settings.model_copy(update={"chunk_tokens": 120})
     with pytest.raises(RagqaError, match="ragqa ingest --rebuild"):
         open_store(other, load_embedder(other))
     ingest(other, rebuild=True, progress=False)
@@ -111,3 +112,40 @@ def test_index_built_with_other_settings_asks_for_rebuild(settings, corpus):
 def test_missing_index_is_a_clear_error(settings):
     with pytest.raises(RagqaError, match="run `ragqa ingest` first"):
         open_store(settings, load_embedder(settings))
+
+
+def test_ask_answers_from_the_index(settings, corpus):
+    ingest(settings, progress=False)
+    answer = Assistant.load(settings).ask("When was the order signed?")
+    assert not answer.abstained and "July 23, 2025" in answer.answer
+    assert answer.citations[0].doc_id == "gamma"
+
+
+def test_server_mode_keeps_nothing_on_local_disk(settings, corpus):
+    ingest(settings, progress=False)
+    Assistant.load(settings).ask("When was the order signed?")
+    assert settings.index_dir.exists() == (settings.chroma_url is None)
+
+
+def test_a_document_saved_under_two_names_is_indexed_and_cited_once(settings, corpus):
+    (corpus / "zeta-copy.md").write_text((corpus / "gamma.md").read_text(), encoding="utf-8")
+    report = ingest(settings, progress=False)
+    assert report.added == 3 and report.warnings == ["skipped zeta-copy: same text as gamma"]
+    answer = Assistant.load(settings).ask("When was the order signed?")
+    assert [c.doc_id for c in answer.citations] == ["gamma"]
+
+
+def test_index_written_by_another_embedding_model_is_refused_and_kept(settings, corpus):
+    from app.store import IndexFingerprint, Store
+
+    other = IndexFingerprint(embed_model="multilingual-e5-large", dimension=1024, chunk_tokens=200,
+                             chunk_overlap_tokens=40, splitter_version=3)
+    Store(settings, other, create=True).passages.add(ids=["p1"], embeddings=[[0.5] * 1024], documents=["kept"])
+    for attempt in (lambda: open_store(settings, load_embedder(settings)), lambda: ingest(settings, progress=False)):
+        with pytest.raises(RagqaError) as refused:
+            attempt()
+        message = str(refused.value)
+        assert "multilingual-e5-large" in message and "ragqa ingest --rebuild" in message and "\n" not in message
+    assert Store(settings, other).passages.get(ids=["p1"])["documents"] == ["kept"]  # nothing lost
+    ingest(settings, rebuild=True, progress=False)
+    assert "July 23, 2025" in Assistant.load(settings).ask("When was the order signed?").answer
