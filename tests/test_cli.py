@@ -21,7 +21,8 @@ def test_ask_json_and_plain(coverage_settings):
                coverage_settings.index_dir)
     assert done.returncode == 0, done.stderr
     answer = json.loads(done.stdout)
-    assert set(answer) == {"question", "answer", "abstained", "citations", "timings_ms"}
+    assert set(answer) == {"question", "answer", "abstained", "citations", "timings_ms", "mode", "note", "dropped"}
+    assert (answer["mode"], answer["note"], answer["dropped"]) == ("extractive", "", [])  # the defaults
     assert "May" in answer["answer"] and answer["citations"][0]["doc_id"] == "restofworld-huawei-global-south-ai"
     plain = run(["ask", "When did the Commerce Department warn about Huawei's Ascend chips?"], coverage_settings.index_dir)
     assert plain.returncode == 0
