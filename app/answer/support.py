@@ -202,7 +202,7 @@ class SupportChecker:
             present = content_terms(text)
             return sum(w for t, w in terms.items() if t in present) / total
 
-        evidence, cosine = [], -1.0
+        evidence, cosine, checked = [], -1.0, []
         for passage in passages:
             spans, vectors = self._passage_sentences(passage)
             cosines = vectors @ vector
@@ -221,15 +221,17 @@ class SupportChecker:
                 if adds_fact or coverage(inside + " " + beside) - coverage(inside) >= WIDEN_GAIN:
                     chosen.append(neighbour)
             evidence.append(Evidence(passage, spans[min(chosen)][0], spans[max(chosen)][1]))
-        quoted = " ".join(e.text for e in evidence)
+            checked += [passage.text[a:b] for a, b in (spans[i] for i in sorted(chosen))]
+        quoted = " ".join(checked)  # the chosen sentences only: an instruction between them never counts
         score = round(LEXICAL_WEIGHT * coverage(quoted) + (1 - LEXICAL_WEIGHT) * cosine, 4)
         cited_text = " ".join(f"{p.title} " + " ".join(p.text[a:b] for a, b in self._passage_sentences(p)[0]) for p in passages)
-        cited_words = {w.lower().strip("’'") for w in re.findall(r"[\w’'\-]+", cited_text)}
+        cited_words = {w.lower().strip("’'") for w in re.findall(r"[\w’']+", cited_text)}  # "non-VEU" -> non, veu
         cited_words |= {w[:-2] for w in cited_words if w.endswith(("'s", "’s"))}
         missing = sorted(numbers - numbers_in(quoted)) + sorted(months - set(MONTH.findall(quoted)))
         spelled_out = acronyms_expanded(claim, cited_text)  # "ICT" is in a text that says "Information and Communications Technology"
         missing += sorted(name for name in self.required_names(claim)
-                          if not _family(name, cited_words) and not content_terms(name) <= spelled_out)
+                          if not all(_family(part, cited_words) for part in name.split("-") if part)
+                          and not content_terms(name) <= spelled_out)
         if missing:
             return Support(False, score, "missing: " + ", ".join(missing), evidence)
         if score < self.threshold:
