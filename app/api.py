@@ -14,6 +14,7 @@ JSON `{"error": "..."}`: bad input 4xx, a RagqaError 400, anything unexpected 50
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 import logging
 import secrets
@@ -239,8 +240,9 @@ def create_app(assistant) -> FastAPI:
         if not request.stream:
             return _completion(ask_in_turn(assistant, asked[-1], asked[:-1], **request.options()), prompt)
         events = stream_in_turn(assistant, asked[-1], asked[:-1], **request.options())
+        first = next(events)  # before the response starts, so that errors still get their status code
         usage = bool((request.stream_options or {}).get("include_usage"))
-        return StreamingResponse(_chunks(events, prompt, usage), media_type="text/event-stream",
+        return StreamingResponse(_chunks(first, events, prompt, usage), media_type="text/event-stream",
                                  headers={"Cache-Control": "no-cache"})
 
     @app.get("/healthz", response_model=Health, tags=["health"], summary="Liveness and index size")
@@ -278,7 +280,7 @@ def _completion(answer: Answer, prompt: str, completion_id: str | None = None, c
     )
 
 
-def _chunks(events, prompt: str, include_usage: bool):
+def _chunks(first, events, prompt: str, include_usage: bool):
     """Server-sent events: role; each verified sentence as it comes (generative), or the answer a few
     words at a time (extractive); the finish with citations; [DONE]."""
     base = {"id": f"chatcmpl-{uuid.uuid4().hex}", "object": "chat.completion.chunk", "created": int(time.time()),
@@ -292,7 +294,7 @@ def _chunks(events, prompt: str, include_usage: bool):
     sent = ""
     answer = None
     try:
-        for item in events:
+        for item in itertools.chain([first], events):
             if isinstance(item, Partial):
                 yield event({"content": item.text[len(sent):]})
                 sent = item.text

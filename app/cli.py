@@ -101,6 +101,8 @@ def run_ask(args, settings: Settings) -> int:
         print(json.dumps(answer.model_dump(), ensure_ascii=False, indent=2))
         return 0
     print(textwrap.fill(answer.answer, width=100))
+    if answer.note:
+        print(textwrap.fill(f"({answer.note})", width=100))
     if answer.citations:
         print("\nSources:")
     for citation in answer.citations:

@@ -1,16 +1,22 @@
-"""Tune `llm_support_threshold` on the eval suite: support scores of true claims vs misplaced citations.
+"""Tune `llm_support_threshold` on the eval suite, then probe the support check with corrupted sentences.
 
-For every answerable case the extractive answerer gets right, a claim is written the way a model
-would state the fact: the question turned into a statement plus the expected answer as the quote
-words it ("Rebecca Arcesati study Chinese technology: Mercator Institute for China Studies").
+Works on every answerable case the extractive answerer gets right (its quote is a true, cited fact).
+
+Tuning: a claim is written the way a model would state the fact — the question turned into a
+statement plus the expected answer as the quote words it ("Rebecca Arcesati study Chinese technology:
+Mercator Institute for China Studies").
 - positive: the claim checked against the passage its quote comes from;
-- negative: the same claim checked against the best-ranked retrieved passage of another document
-  (a plausible but misplaced citation: same topic, different source);
+- negative: the same claim against the best-ranked retrieved passage of another document (a
+  plausible but misplaced citation: same topic, different source);
 - hard negative: the claim without its answer words against that passage (nothing for the
   number/date/name rule to catch, so only the threshold decides).
-Prints, per threshold, the share of positives kept and of negatives let through (the number/date/
-name rule applies first, so negatives can fail before the threshold matters) and the threshold
-that keeps the most positives while letting at most 5% of negatives through.
+It prints, per threshold, the share of positives kept and of negatives let through, and the
+threshold that keeps the most positives while letting at most 5% of negatives (10% of hard ones) through.
+
+Probe (as a hostile LLM server would answer): the true quoted sentence, then corrupted copies — a
+year moved by one, another figure changed, the month replaced by the next, a name replaced by an
+invented one, and the true sentence citing another document's passage — checked at the configured
+threshold; it prints how many of each kind got through (the goal is none).
 
 Usage: RAGQA_INDEX_DIR=index .venv/bin/python scripts/tune_support.py [eval/cases.jsonl] [-v]
 """
@@ -19,14 +25,17 @@ from __future__ import annotations
 
 import re
 import sys
+from collections import Counter
 from pathlib import Path
 
-from app.answer.support import SupportChecker
+from app.answer.support import MONTH, SupportChecker
 from app.assistant import Assistant
 from app.config import Settings
 from app.evaluate import load_cases
 
 WH_LEAD = re.compile(r"^.*?\b(?:did|does|do|is|was|are|were|has|have|had|will|would|can|could|should)\s+", re.I)
+MONTHS = "January February March April May June July August September October November December".split()
+VERBOSE = "-v" in sys.argv
 
 
 def statement(question: str, answer: str) -> str:
@@ -35,11 +44,30 @@ def statement(question: str, answer: str) -> str:
     return f"{body[:1].upper()}{body[1:]}: {answer}."
 
 
+def corruptions(sentence: str, is_name) -> dict[str, str]:
+    found = {}
+    if year := re.search(r"\b(19|20)\d\d\b", sentence):
+        found["year"] = sentence[:year.start()] + str(int(year.group(0)) + 1) + sentence[year.end():]
+    if number := re.search(r"(?<![\w.])(?!(?:19|20)\d\d\b)\d+(?:,\d{3})*", sentence):
+        value = int(number.group(0).replace(",", ""))
+        found["number"] = sentence[:number.start()] + f"{value * 3 + 7:,}" + sentence[number.end():]
+    if month := MONTH.search(sentence):
+        following = MONTHS[(MONTHS.index(month.group(0)) + 1) % 12]
+        found["month"] = sentence[:month.start()] + following + sentence[month.end():]
+    names = [m for m in re.finditer(r"\b[A-Z][a-z]{3,}\b", sentence) if is_name(m.group(0))]
+    if names:
+        found["name"] = sentence[:names[-1].start()] + "Halvorsen" + sentence[names[-1].end():]
+    return found
+
+
 def main(path: Path) -> None:
     settings = Settings().model_copy(update={"llm": "none"})
     assistant = Assistant.load(settings)
-    checker = SupportChecker(assistant.answerer.embedder, assistant.answerer.stats, threshold=0.0)
+    stats = assistant.answerer.stats
+    scorer = SupportChecker(assistant.answerer.embedder, stats, threshold=0.0)
+    checker = SupportChecker(assistant.answerer.embedder, stats, settings.llm_support_threshold)
     positives, negatives, hard = [], [], []
+    tried, passed = Counter(), Counter()
     for case in load_cases(path):
         if not case.answerable:
             continue
@@ -48,26 +76,43 @@ def main(path: Path) -> None:
             continue
         citation = answer.citations[0]
         found = [re.search(p, citation.quote, re.I) for p in case.expect]
-        if not all(found):
-            continue
-        claim = statement(case.question, ", ".join(m.group(0)[:80] for m in found))
-        bare = statement(case.question, "").removesuffix(": .") + "."
         gold = next(p for p in passages if p.doc_id == citation.doc_id and p.start <= citation.start < p.end)
-        other = next((p for p in passages if p.doc_id not in case.sources), None)
-        positives.append(checker.check(claim, [gold]))
+        other = next((p for p in passages if p.doc_id not in case.sources and p.doc_id != citation.doc_id), None)
+        if all(found):
+            claim = statement(case.question, ", ".join(m.group(0)[:80] for m in found))
+            positives.append(scorer.check(claim, [gold]))
+            if VERBOSE and positives[-1].reason:
+                print("positive failing:", claim, "|", positives[-1].reason)
+            if other is not None:
+                negatives.append(scorer.check(claim, [other]))
+                hard.append(scorer.check(statement(case.question, "").removesuffix(": .") + ".", [other]))
+        sentence = " ".join(citation.quote.split())
+        probes = {"true": (sentence, gold)} | {kind: (text, gold) for kind, text in corruptions(sentence, stats.is_name).items()}
         if other is not None:
-            negatives.append(checker.check(claim, [other]))
-            hard.append(checker.check(bare, [other]))
-        if positives[-1].reason and "-v" in sys.argv:
-            print("positive failing:", claim, "|", positives[-1].reason)
+            probes["misplaced"] = (sentence, other)
+        for kind, (text, passage) in probes.items():
+            support = checker.check(text, [passage])
+            tried[kind] += 1
+            passed[kind] += support.supported
+            if VERBOSE and kind != "true" and support.supported:
+                print(f"{kind} passed ({support.score:.2f}): {text[:160]}")
+    report_thresholds(positives, negatives, hard)
+    print(f"probe at threshold {settings.llm_support_threshold:.2f}:")
+    for kind in tried:
+        print(f"  {kind:10} {'kept' if kind == 'true' else 'let through'} {passed[kind]}/{tried[kind]}")
+
+
+def report_thresholds(positives, negatives, hard) -> None:
+    def share(supports, threshold: float) -> float:
+        return sum(not s.reason and s.score >= threshold for s in supports) / max(len(supports), 1)
+
     print(f"{len(positives)} positive and {len(negatives)} negative claims; "
-          f"negatives stopped by the number/date/name rule: {sum(bool(s.reason) for s in negatives)}")
+          f"negatives stopped by the number/date/name rule: {sum(bool(s.reason) for s in negatives)}; "
+          f"positives stopped by it: {sum(bool(s.reason) for s in positives)}")
     best = None
     for step in range(20, 81, 5):
         threshold = step / 100
-        kept = sum(not s.reason and s.score >= threshold for s in positives) / len(positives)
-        leaked = sum(not s.reason and s.score >= threshold for s in negatives) / max(len(negatives), 1)
-        hard_leaked = sum(not s.reason and s.score >= threshold for s in hard) / max(len(hard), 1)
+        kept, leaked, hard_leaked = share(positives, threshold), share(negatives, threshold), share(hard, threshold)
         print(f"threshold {threshold:.2f}: positives kept {kept:.3f}, negatives let through {leaked:.3f}, "
               f"hard negatives let through {hard_leaked:.3f}")
         if leaked <= 0.05 and hard_leaked <= 0.10 and (best is None or kept > best[1]):
@@ -75,7 +120,6 @@ def main(path: Path) -> None:
     if best:
         print(f"chosen: {best[0]:.2f} (positives kept {best[1]:.3f}, negatives let through {best[2]:.3f}, "
               f"hard negatives {best[3]:.3f})")
-    print("positives failing the number/date/name rule:", sum(bool(s.reason) for s in positives))
 
 
 if __name__ == "__main__":

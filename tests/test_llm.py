@@ -211,6 +211,12 @@ def test_obeyed_injection_is_dropped(llm_assistant, fake):
     assert "Orion" not in answer.answer and answer.dropped and answer.mode == "extractive"
 
 
+def test_reasoning_scratchpad_is_not_part_of_the_answer(llm_assistant, fake):
+    scripted(fake, "<think>The user asks about Valdera. Maybe it opened in 1999.</think> " + GOOD)
+    answer = llm_assistant.ask(PORT_Q)
+    assert answer.dropped == [] and "1999" not in answer.answer and "March 2023" in answer.answer
+
+
 def test_citations_of_several_passages_are_numbered_in_order(llm_assistant, fake):
     scripted(fake, "The dam generates 120 megawatts [{dam}]. " + GOOD)
     answer = llm_assistant.ask("How much power does the Sella dam produce, and when did the Valdera terminal open?")

@@ -16,6 +16,7 @@ note, and "refused" into an abstention.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Literal
@@ -44,14 +45,19 @@ class Generated:
     completion: str = ""  # what the model wrote, unfiltered (the eval scores it)
 
 
+THINKING = re.compile(r"<think>.*?(?:</think>|$)", re.S)  # reasoning models' scratchpad, never part of the answer
+
+
 def claims_of(pieces: Iterable[str]) -> Iterator[Claim]:
     """Finished sentences of a streamed completion, as soon as each one is complete."""
     buffer = ""
     for piece in pieces:
         buffer += piece
-        claims, buffer = split_claims(buffer, final=False)
+        if "<think>" in buffer and "</think>" not in buffer:
+            continue  # wait for the scratchpad to close
+        claims, buffer = split_claims(THINKING.sub("", buffer), final=False)
         yield from claims
-    yield from split_claims(buffer, final=True)[0]
+    yield from split_claims(THINKING.sub("", buffer), final=True)[0]
 
 
 class _Citations:

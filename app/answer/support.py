@@ -2,9 +2,10 @@
 
 A generated answer is split into sentences ("claims"), each with the `[n]` markers it carries. A
 claim is supported by its cited passages when
-- every number (years included), month and name it states occurs in the cited text: numbers and
-  months in the evidence quoted to the user, names anywhere in the cited passage or its title
-  (a person is often named once and then referred to by surname);
+- every number (years included, "fifteen" read as 15, scale words such as "million" too), month and
+  name it states occurs in the cited text: numbers and months in the evidence quoted to the user,
+  names (capitalised words inside the sentence, or a first word the corpus never writes in lower
+  case) anywhere in the cited passage or its title (a person is named once, then by surname);
 - its support score reaches the threshold: IDF-weighted share of its content words found in the
   evidence, blended with the embedding cosine (the packaged model) between the claim and the best
   sentence. Both are needed: overlap alone passes a sentence that rearranges the passage's words
@@ -44,9 +45,12 @@ PARTIAL_MARKER = re.compile(r"\[[\d\s,;\-–]*\]?")
 TRAILING_MARKERS = re.compile(r"([.!?])([\"”’)]*)((?:\s*\[\s*\d+(?:\s*(?:[,;]|-|–)\s*\d+)*\s*\])+)")
 LIST_BULLET = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+")
 NUMBER = re.compile(r"(?<![\w.])\d+(?:[,.]\d+)*")  # 2025, 1,000, 3.5 ("$200bn" -> 200)
-NUMBER_WORDS = {"one": "1", "two": "2", "three": "3", "four": "4", "five": "5", "six": "6", "seven": "7",
-                "eight": "8", "nine": "9", "ten": "10", "eleven": "11", "twelve": "12", "twenty": "20"}
-NUMBER_WORD = re.compile(r"\b(" + "|".join(NUMBER_WORDS) + r")\b", re.I)
+NUMBER_WORDS = dict(zip(
+    "one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen "
+    "eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety hundred".split(),
+    [*map(str, range(1, 21)), "30", "40", "50", "60", "70", "80", "90", "100"]))
+SCALES = {"thousand", "million", "billion", "trillion", "percent", "dozen"}  # "410 billion" is not "410 million"
+NUMBER_WORD = re.compile(r"\b(" + "|".join([*NUMBER_WORDS, *SCALES]) + r")\b", re.I)
 MONTH = re.compile(r"\b(January|February|March|April|May|June|July|August|September|October|November|December)\b")
 CAPITALISED = re.compile(r"\b[A-Z][A-Za-z’'\-]*[A-Za-z]")
 INSTRUCTION = re.compile(
@@ -115,7 +119,10 @@ def split_claims(text: str, final: bool = True) -> tuple[list[Claim], str]:
 
 def numbers_in(text: str) -> set[str]:
     found = {n.replace(",", "").rstrip(".") for n in NUMBER.findall(text)}
-    found |= {NUMBER_WORDS[w.lower()] for w in NUMBER_WORD.findall(text)}
+    found |= {NUMBER_WORDS.get(w.lower(), w.lower()) for w in NUMBER_WORD.findall(text)}
+    found |= {"percent" for _ in re.finditer("%", text)}
+    found |= {scale for short, scale in (("bn", "billion"), ("m", "million"), ("k", "thousand"))
+              if re.search(rf"\d{short}\b", text)}
     return {n[:-2] if n.endswith(".0") else n for n in found}
 
 
@@ -172,11 +179,13 @@ class SupportChecker:
         return self._sentences[passage.id]
 
     def required_names(self, claim: str) -> set[str]:
-        """Capitalised words the corpus never writes in lower case: names of people, places, firms."""
+        """Names of people, places, firms, laws: capitalised words inside the sentence, and a first word
+        the corpus never writes in lower case ("Huawei", not "The")."""
         names = set()
         for match in CAPITALISED.finditer(claim):
             word = re.sub(r"[’']s$", "", match.group(0))
-            if not MONTH.fullmatch(word) and self.stats.is_name(word):
+            opens = not claim[:match.start()].strip(" \"“‘'([-*•") or re.search(r"[.:;!?]\s*[\"“‘'(]?$", claim[:match.start()])
+            if not MONTH.fullmatch(word) and (self.stats.is_name(word) or not opens):
                 names.add(word.lower())
         return names
 
@@ -193,7 +202,7 @@ class SupportChecker:
             present = content_terms(text)
             return sum(w for t, w in terms.items() if t in present) / total
 
-        evidence, cosine = [], -1.0
+        evidence, cosine, checked = [], -1.0, []
         for passage in passages:
             spans, vectors = self._passage_sentences(passage)
             cosines = vectors @ vector
@@ -212,15 +221,17 @@ class SupportChecker:
                 if adds_fact or coverage(inside + " " + beside) - coverage(inside) >= WIDEN_GAIN:
                     chosen.append(neighbour)
             evidence.append(Evidence(passage, spans[min(chosen)][0], spans[max(chosen)][1]))
-        quoted = " ".join(e.text for e in evidence)
+            checked += [passage.text[a:b] for a, b in (spans[i] for i in sorted(chosen))]
+        quoted = " ".join(checked)  # the chosen sentences only: an instruction between them never counts
         score = round(LEXICAL_WEIGHT * coverage(quoted) + (1 - LEXICAL_WEIGHT) * cosine, 4)
         cited_text = " ".join(f"{p.title} " + " ".join(p.text[a:b] for a, b in self._passage_sentences(p)[0]) for p in passages)
-        cited_words = {w.lower().strip("’'") for w in re.findall(r"[\w’'\-]+", cited_text)}
+        cited_words = {w.lower().strip("’'") for w in re.findall(r"[\w’']+", cited_text)}  # "non-VEU" -> non, veu
         cited_words |= {w[:-2] for w in cited_words if w.endswith(("'s", "’s"))}
         missing = sorted(numbers - numbers_in(quoted)) + sorted(months - set(MONTH.findall(quoted)))
         spelled_out = acronyms_expanded(claim, cited_text)  # "ICT" is in a text that says "Information and Communications Technology"
         missing += sorted(name for name in self.required_names(claim)
-                          if not _family(name, cited_words) and not content_terms(name) <= spelled_out)
+                          if not all(_family(part, cited_words) for part in name.split("-") if part)
+                          and not content_terms(name) <= spelled_out)
         if missing:
             return Support(False, score, "missing: " + ", ".join(missing), evidence)
         if score < self.threshold:
