@@ -58,6 +58,7 @@ def main() -> int:
     work.mkdir(parents=True, exist_ok=True)
     questions = [json.loads(line)["question"] for line in args.cases.read_text().splitlines() if line.strip()]
     RESULTS["machine"] = machine()
+    RESULTS["work"] = str(work)
     RESULTS["args"] = {"sample": args.sample, "load": f"{args.load_clients} x {args.load_requests}",
                        "large_limit": args.large_limit or "all"}
     large = limited_copy(args.large, work / "large", args.large_limit) if args.large_limit else args.large
@@ -284,9 +285,12 @@ def _vm_hwm_kb(pid: int) -> int:
 # --- the report ------------------------------------------------------------------------------------
 
 def write_report(out: Path) -> None:
+    """BENCHMARKS.md, and the raw results beside it in the work folder (to re-render or compare)."""
     from scripts.bench_report import render
 
     out.write_text(render(RESULTS), encoding="utf-8")
+    if RESULTS.get("work"):
+        Path(RESULTS["work"], "results.json").write_text(json.dumps(RESULTS, indent=2), encoding="utf-8")
 
 
 if __name__ == "__main__":
