@@ -28,6 +28,7 @@ from app.answer.terms import TermStats
 from app.config import RetrieverName, Settings
 from app.embedding import load_embedder
 from app.ingest import open_store
+from app.quantized import load_sentence_encoder
 from app.retrieve import Retriever, SearchFilters
 from app.schema import Answer, DocumentInfo, Passage
 from app.validation import check_k, check_question
@@ -52,7 +53,8 @@ class Assistant:
         store = open_store(settings, embedder)
         retriever = Retriever(store, embedder)
         stats = TermStats(node.get_content() for node in retriever.nodes)
-        answerer = ExtractiveAnswerer(embedder, stats, settings.rerank_sentences, settings.abstain_threshold)
+        answerer = ExtractiveAnswerer(load_sentence_encoder(settings, embedder), stats, settings.rerank_sentences,
+                                      settings.abstain_threshold)
         generator = None
         if settings.llm != "none":
             from app.answer.llm import LLMClient

@@ -72,6 +72,9 @@ def main() -> int:
     stage("full_ingest", lambda: child_ingest(large_index, [args.coverage, large], work / "ingest-full.log"), args.out)
     stage("noop_ingest", lambda: child_ingest(large_index, [args.coverage, large], work / "ingest-noop.log"), args.out)
     stage("large", lambda: serve_and_measure(large_index, None, questions, work), args.out)
+    # the baseline side by side, same index and questions: the answerer embedding sentences with PyTorch
+    stage("large_torch", lambda: serve_and_measure(large_index, None, questions, work,
+                                                   env={"RAGQA_RERANK_BACKEND": "torch"}), args.out)
     RESULTS["machine"]["load_average_end"] = os.getloadavg()
     write_report(args.out)
     print(f"wrote {args.out}; work folder {work}")
@@ -184,10 +187,10 @@ def throughput(sample: Path, work: Path) -> dict:
 
 # --- child processes: ingest and serve --------------------------------------------------------------
 
-def child_env(index: Path) -> dict:
+def child_env(index: Path, extra: dict | None = None) -> dict:
     env = {key: value for key, value in os.environ.items() if not key.startswith("RAGQA_")}
     env["RAGQA_INDEX_DIR"] = str(index)
-    return env
+    return env | (extra or {})
 
 
 def child_ingest(index: Path, folders: list[Path], log: Path) -> dict:
@@ -211,14 +214,14 @@ def child_ingest(index: Path, folders: list[Path], log: Path) -> dict:
 
 
 def serve_and_measure(index: Path, ingest_folders: list[Path] | None, questions: list[str], work: Path,
-                      load: tuple[int, int] | None = None) -> dict:
+                      load: tuple[int, int] | None = None, env: dict | None = None) -> dict:
     result = {}
     if ingest_folders:
         result["ingest"] = child_ingest(index, ingest_folders, work / "ingest-small.log")
     port = free_port()
     log = open(work / f"serve-{port}.log", "w")
     process = subprocess.Popen([sys.executable, "-m", "app.cli", "serve", "--port", str(port)],
-                               stdout=log, stderr=subprocess.STDOUT, env=child_env(index), cwd=ROOT)
+                               stdout=log, stderr=subprocess.STDOUT, env=child_env(index, env), cwd=ROOT)
     url = f"http://127.0.0.1:{port}"
     try:
         health = _wait_healthy(process, url)

@@ -27,7 +27,7 @@ def render(results: dict) -> str:
     ]
     lines += _throughput(results.get("throughput"))
     lines += _ingest(results.get("full_ingest"), results.get("noop_ingest"))
-    lines += _latency(results.get("small"), results.get("large"))
+    lines += _latency(results.get("small"), results.get("large"), results.get("large_torch"))
     lines += _load_test(results.get("small"))
     lines += _targets(results)
     return "\n".join(lines) + "\n"
@@ -104,11 +104,13 @@ def _ingest_row(name: str, data: dict) -> str:
             f"{data['ingest_seconds']} | {data['wall_seconds']} | {data['peak_rss_mb']} MB |")
 
 
-def _latency(small: dict | None, large: dict | None) -> list[str]:
+def _latency(small: dict | None, large: dict | None, large_torch: dict | None = None) -> list[str]:
     lines = ["## /api/ask latency (warm server, one client, the eval questions, extractive answerer)", "",
              "| index | documents | passages | p50 | p95 | retrieve p50 | answer p50 | server peak RSS |",
              "|---|---|---|---|---|---|---|---|"]
-    for name, data in (("coverage", small), ("coverage + White House", large)):
+    rows = [("coverage", small), ("coverage + White House", large),
+            ("coverage + White House, PyTorch sentence encoder (baseline)", large_torch)]
+    for name, data in rows:
         if data and "p50_ms" in data:
             lines.append(f"| {name} | {data['documents']} | {data['passages']:,} | {data['p50_ms']} ms | "
                          f"{data['p95_ms']} ms | {data['retrieve_p50_ms']} ms | {data['answer_p50_ms']} ms | "
@@ -116,7 +118,13 @@ def _latency(small: dict | None, large: dict | None) -> list[str]:
         else:
             lines.append(f"| {name} | {MISSING} | | | | | | |")
     lines += ["", "retrieve = dense (Chroma) + BM25 + fusion, including the query embedding; answer = the extractive "
-              "answerer (it embeds up to 16 candidate sentences per question) and citation checks.", ""]
+              "answerer (it embeds up to 16 candidate sentences per question, with the int8 ONNX copy of the model unless "
+              "the row says PyTorch) and citation checks."]
+    if large and large_torch and "p50_ms" in large and "p50_ms" in large_torch:
+        lines.append(f"- int8 sentence encoder vs PyTorch on the same index and questions: p50 {large['p50_ms']} vs "
+                     f"{large_torch['p50_ms']} ms ({large_torch['p50_ms'] / large['p50_ms']:.1f}x); answer p50 "
+                     f"{large['answer_p50_ms']} vs {large_torch['answer_p50_ms']} ms.")
+    lines.append("")
     return lines
 
 

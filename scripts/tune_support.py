@@ -31,6 +31,7 @@ from pathlib import Path
 from app.answer.support import MONTH, SupportChecker
 from app.assistant import Assistant
 from app.config import Settings
+from app.embedding import load_embedder
 from app.evaluate import load_cases
 
 WH_LEAD = re.compile(r"^.*?\b(?:did|does|do|is|was|are|were|has|have|had|will|would|can|could|should)\s+", re.I)
@@ -64,8 +65,8 @@ def main(path: Path) -> None:
     settings = Settings().model_copy(update={"llm": "none"})
     assistant = Assistant.load(settings)
     stats = assistant.answerer.stats
-    scorer = SupportChecker(assistant.answerer.embedder, stats, threshold=0.0)
-    checker = SupportChecker(assistant.answerer.embedder, stats, settings.llm_support_threshold)
+    scorer = SupportChecker(load_embedder(settings), stats, threshold=0.0)
+    checker = SupportChecker(load_embedder(settings), stats, settings.llm_support_threshold)
     positives, negatives, hard = [], [], []
     tried, passed = Counter(), Counter()
     for case in load_cases(path):

@@ -17,6 +17,7 @@ a cost that the passage never states is not answered by it, however similar it s
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -25,7 +26,7 @@ import numpy as np
 
 from app.answer.headings import asks_about_authoring, authoring_terms, byline_blocks, is_heading
 from app.answer.terms import TermStats, content_terms, words
-from app.embedding import Embedder
+from app.quantized import TextEncoder
 from app.schema import Citation, Passage
 from app.sentences import sentence_spans
 
@@ -106,6 +107,7 @@ def acronyms_expanded(question: str, text: str) -> set[str]:
     return found
 
 
+@functools.lru_cache(maxsize=1 << 16)  # called for every (question term, sentence term) pair
 def _related(term: str, other: str) -> bool:
     """Same stem, or one word form of the other (China/Chinese, Pakistan/Pakistani, America/American)."""
     if term == other:
@@ -204,9 +206,9 @@ def evidence(features: dict[str, float]) -> float:
 class ExtractiveAnswerer:
     """Chooses verbatim sentences from retrieved passages."""
 
-    def __init__(self, embedder: Embedder, stats: TermStats, rerank_sentences: int, threshold: float,
+    def __init__(self, encoder: TextEncoder, stats: TermStats, rerank_sentences: int, threshold: float,
                  document_text: Callable[[str], str | None] | None = None):
-        self.embedder = embedder
+        self.encoder = encoder  # question and candidate sentences, one space (app.quantized)
         self.stats = stats
         self.rerank_sentences = rerank_sentences
         self.threshold = threshold
@@ -226,7 +228,7 @@ class ExtractiveAnswerer:
         candidates.sort(key=lambda c: c.features["words"] + 0.5 * c.features["context"] + 0.3 * c.features["rank"],
                         reverse=True)
         shortlist = candidates[: self.rerank_sentences]
-        vectors = np.asarray(self.embedder.embed_texts([question] + [c.read_with + c.text for c in shortlist]))
+        vectors = np.asarray(self.encoder.embed_texts([question] + [c.read_with + c.text for c in shortlist]))
         for candidate, cosine in zip(shortlist, vectors[1:] @ vectors[0]):
             candidate.features["meaning"] = float(cosine)
             candidate.score = sum(weight * candidate.features[name] for name, weight in SCORE_WEIGHTS.items())
