@@ -41,7 +41,8 @@ NAME_PATTERN = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-zA-Z’'\-]+")
 KEY_TOKEN = re.compile(r"\b(\d[\d,.]*\b|[A-Z][A-Za-z’'\-]*)")
 MARKUP = re.compile(r"<[^<>]{1,500}>")
 # "how much revenue", "what penalties", "which senators": the noun right after the question word
-FOCUS = re.compile(r"\b(?:how (?:much|many)|what|which)\s+(?:kind of |type of |share of |amount of )?([a-z][a-z\-]+)", re.I)
+FOCUS = re.compile(r"\b(?:how (?:much|many)|what|which)\s+(?:kinds? of |types? of |sorts? of |share of |amount of )?"
+                   r"([a-z][a-z\-]+)", re.I)
 GENERIC_FOCUS = {"is", "are", "was", "were", "did", "does", "do", "has", "have", "had", "will", "would", "can", "could",
                  "should", "the", "a", "an", "year", "month", "date", "day", "time", "number", "share", "percentage",
                  "amount", "kind", "type", "official", "officials", "person", "people", "role", "part", "thing",
