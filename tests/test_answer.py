@@ -61,3 +61,18 @@ def test_unfaithful_citation_is_caught(assistant):
 def test_bad_questions_are_rejected(assistant, question):
     with pytest.raises(RagqaError):
         assistant.ask(question)
+
+
+
+@pytest.mark.parametrize("question, focus", [
+    ("What kinds of infrastructure does the resolution prioritise?", "infrastructure"),
+    ("What kind of infrastructure does the resolution prioritise?", "infrastructure"),
+    ("Which types of support can the group offer exporters?", "support"),
+    ("What sort of penalties apply?", "penalties"),
+    ("How much revenue did it lose?", "revenue"),
+])
+def test_the_thing_asked_about_is_found(question, focus):
+    """"What kinds of X" asks about X (the answerer checks the passage for it), not about "kinds"."""
+    from app.answer.extractive import FOCUS
+
+    assert [m.group(1) for m in FOCUS.finditer(question)] == [focus]
