@@ -12,11 +12,15 @@ An ingest may run while the assistant answers (another process, even another mac
 server). Retrieved passages are therefore kept only when their document's current text holds them
 at start:end: a passage of a document not yet committed, or of a version being replaced, is left
 out instead of producing a citation that cannot be verified. Document texts are cached and
-re-read when a passage no longer matches the cached copy.
+re-read when a passage no longer matches the cached copy. What the assistant holds in memory (BM25
+over all passages, term statistics) is rebuilt in a background thread and swapped in when an ingest
+has stamped a new index generation; it checks at most every `settings.refresh_seconds`.
 """
 
 from __future__ import annotations
 
+import sys
+import threading
 import time
 from collections import OrderedDict
 from collections.abc import Iterator
@@ -46,6 +50,10 @@ class Assistant:
         self.answerer = answerer
         self.generator = generator
         self._texts: OrderedDict[str, str] = OrderedDict()
+        self._generation = self.store.generation()
+        self._checked_at = time.monotonic()
+        self._reload_lock = threading.Lock()
+        self._reloading: threading.Thread | None = None
 
     @classmethod
     def load(cls, settings: Settings) -> "Assistant":
@@ -75,6 +83,7 @@ class Assistant:
     def search(self, query: str, k: int | None = None, retriever: RetrieverName | None = None,
                filters: SearchFilters | None = None) -> list[Passage]:
         query = self.check_question(query)
+        self.refresh_if_changed()
         return self.retriever.retrieve(query, self.check_k(k), retriever or self.settings.retriever, filters)
 
     def ask(self, question: str, k: int | None = None, retriever: RetrieverName | None = None,
@@ -97,6 +106,7 @@ class Assistant:
 
     def _events(self, question, k, retriever, filters) -> Iterator[Partial | tuple[Answer, list[Passage]]]:
         question = self.check_question(question)
+        self.refresh_if_changed()
         started = time.perf_counter()
         passages = self.retriever.retrieve(question, self.check_k(k), retriever or self.settings.retriever, filters)
         passages = [passage for passage in passages if self._is_current(passage)]
@@ -133,6 +143,35 @@ class Assistant:
         if generated.status == "refused":
             return Answer(question=question, answer=ABSTAIN_TEXT, abstained=True, citations=[], **extra)
         return self._extractive(question, passages).model_copy(update=extra | {"mode": "extractive"})
+
+    def refresh_if_changed(self) -> threading.Thread | None:
+        """When an ingest changed the index since we loaded it, start rebuilding BM25 and the term
+        statistics in the background (the thread is returned; questions meanwhile use the old ones)."""
+        now = time.monotonic()
+        if now - self._checked_at < self.settings.refresh_seconds:
+            return None
+        with self._reload_lock:
+            if self._reloading is not None and self._reloading.is_alive():
+                return self._reloading
+            self._checked_at = now
+            generation = self.store.generation()
+            if generation == self._generation:
+                return None
+            self._reloading = threading.Thread(target=self._reload, args=(generation,), name="ragqa-reload", daemon=True)
+            self._reloading.start()
+            return self._reloading
+
+    def _reload(self, generation: str) -> None:
+        try:
+            retriever = self.retriever.reloaded()
+            stats = TermStats(node.get_content() for node in retriever.nodes)
+        except Exception as error:  # noqa: BLE001 - keep answering with what we have; retry at the next check
+            print(f"ragqa: warning: could not reload the index ({type(error).__name__}: {error})", file=sys.stderr)
+            return
+        self.retriever, self.answerer.stats = retriever, stats
+        if self.generator is not None:
+            self.generator.checker.stats = stats
+        self._generation = generation
 
     def document_text(self, doc_id: str, refresh: bool = False) -> str | None:
         """The document's text as stored (cached; `refresh` reads it again)."""

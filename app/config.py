@@ -68,6 +68,10 @@ class Settings(BaseSettings):
     abstain_threshold: float = Field(
         0.35, ge=0.0, le=1.0, description="Minimum evidence (0-1) for an answer; below it the answer abstains."
     )
+    refresh_seconds: float = Field(
+        10.0, ge=0.0, le=86400.0, description="How often, at most, a running assistant checks whether an ingest "
+        "elsewhere changed the index; it then rebuilds BM25 and term statistics in the background (0 = every question)."
+    )
     max_question_chars: int = Field(2000, ge=10, description="Longest question accepted.")
     max_file_bytes: int = Field(20_000_000, ge=1, description="Files larger than this are skipped at ingest.")
     api_key: str | None = Field(None, description="Bearer token required by the HTTP API when set.")

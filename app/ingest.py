@@ -99,7 +99,7 @@ def ingest(settings: Settings, path: Path | list[Path] | None = None, rebuild: b
 
     show = sys.stderr.isatty() if progress is None else progress
     _embed_and_write(pending, store, embedder, settings, report, show)
-    store.mark_finished()
+    store.mark_finished(changed=bool(pending or report.removed or report.repaired))
     report.passages_total = store.passage_count()
     report.seconds = time.perf_counter() - started
     return report

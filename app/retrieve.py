@@ -83,6 +83,7 @@ class Retriever:
 
     def __init__(self, store: Store, embedder: Embedder):
         self.store = store
+        self.embedder = embedder
         self.index = VectorStoreIndex.from_vector_store(store.vector_store, embed_model=embedder.llama)
         self.nodes = store.all_nodes()
         for node in self.nodes:  # BM25 reads EMBED-mode content: let it see the title, nothing else
@@ -92,6 +93,10 @@ class Retriever:
             if self.nodes
             else None
         )
+
+    def reloaded(self) -> "Retriever":
+        """A new retriever over the store as it is now (BM25 is built from the passages in memory)."""
+        return Retriever(self.store, self.embedder)
 
     def retrieve(self, query: str, k: int, method: RetrieverName = "hybrid", filters: SearchFilters | None = None) -> list[Passage]:
         filters = filters or SearchFilters()

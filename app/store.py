@@ -18,6 +18,7 @@ index (a clean no-op re-ingest does not pay for the sweep).
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from urllib.parse import urlparse
 
@@ -32,7 +33,9 @@ from app.errors import RagqaError
 
 PLACEHOLDER_VECTOR = [1.0]  # document records are looked up by id, never by similarity
 STORE_LAYOUT = 2  # bump when what is stored per passage or document changes (2: content_hash on passages)
-RUNNING_MARK = "__ragqa__/ingest-running"  # a record id no file can produce (doc ids have no "__ragqa__/")
+MARK_PREFIX = "__ragqa__/"  # record ids no file can produce (doc ids have no "__ragqa__/")
+RUNNING_MARK = MARK_PREFIX + "ingest-running"
+GENERATION_MARK = MARK_PREFIX + "generation"  # changes whenever an ingest changed the index
 BATCH = 1000  # rows per Chroma call (keeps each HTTP request to a server small)
 
 
@@ -145,7 +148,7 @@ class Store:
         found = self.documents.get(include=["metadatas"])
         records = {}
         for doc_id, metadata in zip(found["ids"], found["metadatas"]):
-            if doc_id == RUNNING_MARK:
+            if doc_id.startswith(MARK_PREFIX):
                 continue
             metadata = dict(metadata)
             records[doc_id] = DocumentRecord(
@@ -194,8 +197,18 @@ class Store:
                               metadatas=[{"ragqa_marker": 1}])
         return interrupted
 
-    def mark_finished(self) -> None:
+    def mark_finished(self, changed: bool) -> None:
+        """Clear the running mark; when the ingest changed anything, stamp a new generation so that
+        answering processes (this machine or another) know to reload what they hold in memory."""
+        if changed:
+            self.documents.upsert(ids=[GENERATION_MARK], documents=["index generation"], embeddings=[PLACEHOLDER_VECTOR],
+                                  metadatas=[{"generation": uuid.uuid4().hex}])
         self.documents.delete(ids=[RUNNING_MARK])
+
+    def generation(self) -> str:
+        """The stamp of the last ingest that changed the index ("" before any)."""
+        found = self.documents.get(ids=[GENERATION_MARK], include=["metadatas"])
+        return str(found["metadatas"][0].get("generation", "")) if found["ids"] else ""
 
     def sweep(self) -> int:
         """Remove passages no record vouches for: of a document without a record (an interrupted

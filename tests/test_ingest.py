@@ -149,3 +149,26 @@ def test_index_written_by_another_embedding_model_is_refused_and_kept(settings, 
     assert Store(settings, other).passages.get(ids=["p1"])["documents"] == ["kept"]  # nothing lost
     ingest(settings, rebuild=True, progress=False)
     assert "July 23, 2025" in Assistant.load(settings).ask("When was the order signed?").answer
+
+
+def test_a_running_assistant_picks_up_an_ingest_made_elsewhere(settings, corpus):
+    """BM25 and term statistics live in memory: a new index generation makes the assistant rebuild them."""
+    ingest(settings, progress=False)
+    assistant = Assistant.load(settings.model_copy(update={"refresh_seconds": 0.0}))
+    assert assistant.refresh_if_changed() is None  # nothing changed since it loaded
+    generation = assistant.store.generation()
+    assert generation
+
+    ingest(settings, progress=False)  # a no-op ingest stamps no new generation
+    assert assistant.store.generation() == generation
+
+    (corpus / "delta.txt").write_text("Zanzibarite cables were laid by Huawei Marine in 2019.", encoding="utf-8")
+    ingest(settings, progress=False)  # as another process or machine would
+    assert "delta" not in {p.doc_id for p in assistant.retriever.retrieve("Zanzibarite cables", 3, "bm25")}
+    reload = assistant.refresh_if_changed()
+    assert reload is not None
+    reload.join(timeout=120)
+    found = assistant.search("Zanzibarite cables", k=3, retriever="bm25")
+    assert found and found[0].doc_id == "delta"
+    assert assistant.answerer.stats.frequency.get("zanzibarit", 0) == 1
+    assert assistant.refresh_if_changed() is None
