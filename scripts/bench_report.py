@@ -15,7 +15,9 @@ def render(results: dict) -> str:
     lines = [
         "# Benchmarks",
         "",
-        "Written by `make bench` (`scripts/bench.py`); every figure below comes from one run on the machine described.",
+        "Written by `make bench` (`scripts/bench.py`); every figure below comes from one run on the machine described"
+        + (", except the stages marked re-measured (`--only`), run again later on the same machine and work folder."
+           if any(isinstance(v, dict) and v.get("remeasured") for v in results.values()) else "."),
         "",
         f"- date: {machine.get('date', '?')}; CPU: {machine.get('cpu', '?')}, {machine.get('cores', '?')} cores, "
         f"no GPU; RAM {machine.get('ram_gb', '?')} GB; Python {machine.get('python', '?')}",
@@ -23,8 +25,9 @@ def render(results: dict) -> str:
         f"{_load(machine.get('load_average_end'))}" + (_BUSY if _busy(machine) else "."),
         f"- throughput sample: {args.get('sample', '?')} documents; load test: {args.get('load', '?')} "
         f"(clients x requests); large corpus files used: {args.get('large_limit', '?')}",
-        "",
     ]
+    lines += _stage_conditions(results)
+    lines += [""]
     lines += _throughput(results.get("throughput"))
     lines += _ingest(results.get("full_ingest"), results.get("noop_ingest"))
     lines += _latency(results.get("small"), results.get("large"), results.get("large_torch"))
@@ -36,6 +39,20 @@ def render(results: dict) -> str:
 _BUSY = (": the cores were busy with other work during this run, so absolute times are slower and noisier "
          "than on an idle machine; the three pipelines of the throughput table ran one after another under the "
          "same conditions, which keeps the ratios more trustworthy than the absolute numbers.")
+
+
+def _stage_conditions(results: dict) -> list[str]:
+    """Per stage: the 1-minute load average before/after, and whether it was re-measured later."""
+    parts = []
+    for name, data in results.items():
+        if isinstance(data, dict) and "load_average" in data:
+            before, after = data["load_average"]
+            note = f" (re-measured {data['remeasured']})" if data.get("remeasured") else ""
+            parts.append(f"{name} {before} -> {after}{note}")
+    if not parts:
+        return []
+    return ["- 1-minute load average before -> after each stage (2 cores; a stage itself accounts for up to ~2, "
+            "more means other work shared the CPU): " + "; ".join(parts)]
 
 
 def _busy(machine: dict) -> bool:
