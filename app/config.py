@@ -55,6 +55,10 @@ class Settings(BaseSettings):
     )
     chunk_overlap_tokens: int = Field(40, ge=0, le=120, description="Word pieces shared by neighbouring passages.")
     embed_batch_size: int = Field(16, ge=1, le=256, description="Passages embedded per batch.")
+    ingest_group_passages: int = Field(
+        256, ge=1, le=10_000, description="Passages embedded and written to Chroma together during ingest: larger "
+        "groups write less often (each write commits); smaller ones report progress sooner and redo less after a kill."
+    )
     rerank_sentences: int = Field(
         16, ge=1, le=64, description="Candidate sentences embedded per question by the extractive answerer."
     )

@@ -22,9 +22,7 @@ from app.corpus import SourceDocument, load_corpora
 from app.embedding import Embedder, load_embedder
 from app.errors import RagqaError
 from app.passages import SPLITTER_VERSION, make_splitter, split_document
-from app.store import IndexFingerprint, Store
-
-EMBED_GROUP_PASSAGES = 256  # passages gathered before one embedding call
+from app.store import DocumentVersion, IndexFingerprint, Store
 
 
 @dataclass
@@ -98,14 +96,15 @@ def ingest(settings: Settings, path: Path | list[Path] | None = None, rebuild: b
         report.removed += 1
 
     show = sys.stderr.isatty() if progress is None else progress
-    _embed_and_write(pending, store, embedder, settings, report, show)
+    _embed_and_write(pending, store, embedder, settings, report, show, replacing=set(records))
     store.mark_finished(changed=bool(pending or report.removed or report.repaired))
     report.passages_total = store.passage_count()
     report.seconds = time.perf_counter() - started
     return report
 
 
-def _embed_and_write(pending, store: Store, embedder: Embedder, settings: Settings, report: IngestReport, show: bool):
+def _embed_and_write(pending, store: Store, embedder: Embedder, settings: Settings, report: IngestReport, show: bool,
+                     replacing: set[str]):
     splitter = make_splitter(embedder, settings.chunk_tokens, settings.chunk_overlap_tokens)
     bar = tqdm(total=len(pending), unit="doc", desc="ingest", disable=not show, file=sys.stderr)
     group: list[tuple[SourceDocument, list]] = []
@@ -114,14 +113,14 @@ def _embed_and_write(pending, store: Store, embedder: Embedder, settings: Settin
         nodes = split_document(document, splitter)
         group.append((document, nodes))
         group_size += len(nodes)
-        if group_size >= EMBED_GROUP_PASSAGES or position == len(pending) - 1:
+        if group_size >= settings.ingest_group_passages or position == len(pending) - 1:
             all_nodes = [node for _doc, doc_nodes in group for node in doc_nodes]
             vectors = embedder.embed_texts([node.get_content() for node in all_nodes])
             for node, vector in zip(all_nodes, vectors):
                 node.embedding = vector
-            for doc, doc_nodes in group:
-                store.replace_document(doc.doc_id, doc.text, doc.metadata, doc.content_hash, doc_nodes)
-                bar.update(1)  # per document written, so the count says how far the index has come
+            store.replace_documents([DocumentVersion(doc.doc_id, doc.text, doc.metadata, doc.content_hash, doc_nodes)
+                                     for doc, doc_nodes in group], replacing)
+            bar.update(len(group))  # per document written, so the count says how far the index has come
             report.passages_embedded += len(all_nodes)
             group, group_size = [], 0
     bar.close()

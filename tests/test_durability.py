@@ -14,11 +14,12 @@ import threading
 from app.assistant import Assistant
 from app.embedding import load_embedder
 from app.ingest import ingest, open_store
-from app.store import RUNNING_MARK
+from app.store import GENERATION_MARK, RUNNING_MARK
 from tests.conftest import make_settings
 
 DOCUMENTS = 80
-SMALL_PASSAGES = {"RAGQA_CHUNK_TOKENS": "32", "RAGQA_CHUNK_OVERLAP_TOKENS": "8"}  # several passages a document
+# several passages a document, and documents written a few at a time (so a kill can land between groups)
+SMALL_PASSAGES = {"RAGQA_CHUNK_TOKENS": "32", "RAGQA_CHUNK_OVERLAP_TOKENS": "8", "RAGQA_INGEST_GROUP_PASSAGES": "12"}
 
 
 def write_corpus(folder, documents=DOCUMENTS, version=1):
@@ -61,7 +62,7 @@ def snapshot(index) -> dict:
                 for pid, meta, text in zip(found["ids"], found["metadatas"], found["documents"])}
     records = store.documents.get(include=["metadatas"])
     documents = {doc_id: (meta.get("content_hash"), meta.get("passages")) for doc_id, meta in
-                 zip(records["ids"], records["metadatas"])}
+                 zip(records["ids"], records["metadatas"]) if doc_id != GENERATION_MARK}  # a random stamp per ingest
     return {"passages": passages, "documents": documents}
 
 
