@@ -41,6 +41,11 @@ TEXT_CACHE_DOCUMENTS = 512
 ABSTAIN_TEXT = "The corpus does not say: none of the indexed documents answers this question."
 
 
+def term_stats(retriever: Retriever) -> TermStats:
+    """Term rarity over the passages the retriever holds (the answerer's and support checker's IDF)."""
+    return TermStats(node.get_content() for node in retriever.nodes)
+
+
 class Assistant:
     def __init__(self, settings: Settings, retriever: Retriever, answerer: ExtractiveAnswerer,
                  generator: GenerativeAnswerer | None = None):
@@ -60,7 +65,7 @@ class Assistant:
         embedder = load_embedder(settings)
         store = open_store(settings, embedder)
         retriever = Retriever(store, embedder)
-        stats = TermStats(node.get_content() for node in retriever.nodes)
+        stats = term_stats(retriever)
         answerer = ExtractiveAnswerer(load_sentence_encoder(settings, embedder), stats, settings.rerank_sentences,
                                       settings.abstain_threshold)
         generator = None
@@ -164,7 +169,7 @@ class Assistant:
     def _reload(self, generation: str) -> None:
         try:
             retriever = self.retriever.reloaded()
-            stats = TermStats(node.get_content() for node in retriever.nodes)
+            stats = term_stats(retriever)
         except Exception as error:  # noqa: BLE001 - keep answering with what we have; retry at the next check
             print(f"ragqa: warning: could not reload the index ({type(error).__name__}: {error})", file=sys.stderr)
             return

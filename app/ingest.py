@@ -3,7 +3,7 @@
 A document whose content hash (text + metadata) matches its record is skipped without embedding;
 a changed one has its passages replaced; one no longer in the folder is removed. Passages of
 several documents are embedded together in batches (small documents alone would make tiny,
-slow batches), and each document is written as soon as its vectors exist. An ingest killed at
+slow batches), and each group is written in one call per collection as soon as its vectors exist. An ingest killed at
 any point leaves an index the next run repairs (app.store: passages carry their document's hash,
 the running mark triggers a sweep), so re-running gives the same index as an uninterrupted run.
 """

@@ -123,13 +123,9 @@ def build_quantized_file(embedder: Embedder, target: Path) -> Path:
     return target
 
 
-def cache_name(settings: Settings, embedder: Embedder) -> str:
-    return f"{embedder.name}-{weights_digest(model_path(settings))}-int8.onnx"
-
-
 def quantized_file(settings: Settings, embedder: Embedder) -> Path:
     """The cached int8 file for this model, made if missing (in a temp folder if the cache is read-only)."""
-    name = cache_name(settings, embedder)
+    name = f"{embedder.name}-{weights_digest(model_path(settings))}-int8.onnx"
     cached = settings.model_cache_dir / name
     if cached.is_file():
         return cached
@@ -146,14 +142,15 @@ def load_sentence_encoder(settings: Settings, embedder: Embedder) -> TextEncoder
     try:
         import torch
 
-        def open_encoder() -> QuantizedEncoder:
-            return QuantizedEncoder(quantized_file(settings, embedder), embedder.llama._model.tokenizer,
-                                    embedder.max_tokens, torch.get_num_threads())
+        def open_encoder(onnx_file: Path) -> QuantizedEncoder:
+            return QuantizedEncoder(onnx_file, embedder.llama._model.tokenizer, embedder.max_tokens,
+                                    torch.get_num_threads())
+        onnx_file = quantized_file(settings, embedder)
         try:
-            return open_encoder()
+            return open_encoder(onnx_file)
         except Exception:  # a damaged cached file: make it again, once
-            (settings.model_cache_dir / cache_name(settings, embedder)).unlink(missing_ok=True)
-            return open_encoder()
+            onnx_file.unlink(missing_ok=True)
+            return open_encoder(quantized_file(settings, embedder))
     except Exception as error:  # noqa: BLE001 - any failure here must leave answering working
         print(f"ragqa: warning: int8 sentence encoder unavailable ({type(error).__name__}: {error}); using PyTorch",
               file=sys.stderr)

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from app.embedding import load_embedder
-from app.quantized import QuantizedEncoder, cache_name, load_sentence_encoder
+from app.quantized import QuantizedEncoder, load_sentence_encoder, quantized_file
 from tests.conftest import coverage_corpus_dir, make_settings
 
 SENTENCES = [
@@ -62,8 +62,8 @@ def test_length_batching_keeps_input_order(encoder):
 
 def test_cached_file_is_reused_and_a_damaged_one_is_made_again(encoder, quantized_settings):
     embedder = load_embedder(quantized_settings)
-    cached = quantized_settings.model_cache_dir / cache_name(quantized_settings, embedder)
-    assert cached.is_file()
+    cached = quantized_file(quantized_settings, embedder)  # the file the encoder fixture made
+    assert cached.is_file() and cached.parent == quantized_settings.model_cache_dir
     made = cached.stat().st_mtime_ns
     load_sentence_encoder(quantized_settings, embedder)
     assert cached.stat().st_mtime_ns == made  # not exported again

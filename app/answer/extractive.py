@@ -51,10 +51,10 @@ GENERIC_FOCUS = {"is", "are", "was", "were", "did", "does", "do", "has", "have",
 SCORE_WEIGHTS = {"meaning": 0.40, "words": 0.30, "context": 0.10, "type": 0.12, "rank": 0.08}
 TYPE_MARGIN = 0.08  # a sentence of the expected answer type may win over a better-scored one this close
 NEXT_MARGIN = 0.05  # the following sentence joins the quote when it scores this close (lists, continuations)
-SECOND_MARGIN = 0.20
+SECOND_MARGIN = 0.20  # another sentence of the same document is cited too when it scores this close
 AUTHORING_BONUS = 0.15  # "when was it signed": a by-line, or a sentence that says "signed", over other dated sentences
-BYLINE_DOCUMENTS = 3
-BYLINE_MIN_NAMED = 0.30  # share of the question's terms the title and by-line must hold: the question names the document  # by-lines are read from this many of the top retrieved documents  # another sentence of the same document is cited too when it scores this close
+BYLINE_DOCUMENTS = 3  # by-lines are read from this many of the top retrieved documents
+BYLINE_MIN_NAMED = 0.30  # share of the question's terms the title and by-line must hold: the question names the document
 
 
 def expected_answer_type(question: str) -> str | None:
@@ -160,6 +160,13 @@ class QuestionProfile:
         count, not only the quote."""
         return float(any(number not in surroundings for number in self.numbers))
 
+    def context_features(self, surroundings: str) -> dict[str, float]:
+        """What a quote's passage, title, publisher and date hold of the question: the share of its
+        terms ("context"), of its key terms absent ("missing"), and whether a number of it is absent."""
+        present = self.present(surroundings)
+        return {"context": self.coverage(present), "missing": self.missing_keys(present),
+                "numbers_missing": self.numbers_missing(surroundings)}
+
     def missing_keys(self, present: set[str]) -> float:
         """IDF-weighted share of the key terms not among `present`."""
         if not self.keys:
@@ -264,10 +271,7 @@ class ExtractiveAnswerer:
         candidates: list[Candidate] = []
         seen: set[tuple[str, int]] = set()
         for rank, passage in enumerate(passages):
-            surroundings = f"{passage.title}\n{passage.publisher}\n{passage.date}\n{passage.text}"
-            in_context = profile.present(surroundings)
-            context, missing = profile.coverage(in_context), profile.missing_keys(in_context)
-            numbers_missing = profile.numbers_missing(surroundings)
+            in_context = profile.context_features(f"{passage.title}\n{passage.publisher}\n{passage.date}\n{passage.text}")
             spans = sentence_spans(passage.text)
             for index, (start, end) in enumerate(spans):
                 text = passage.text[start:end]
@@ -283,11 +287,9 @@ class ExtractiveAnswerer:
                     type_ok = candidate.text != text  # joined only to a previous sentence of the right type
                 candidate.features = {
                     "words": profile.coverage(profile.present(candidate.text)),
-                    "context": context,
                     "type": float(type_ok),
                     "rank": 1.0 / (1.0 + rank),
-                    "missing": missing,
-                    "numbers_missing": numbers_missing,
+                    **in_context,
                 }
                 candidates.append(candidate)
         return candidates
@@ -312,13 +314,10 @@ class ExtractiveAnswerer:
                 named = profile.coverage(profile.present(read_with + text))
                 if named < BYLINE_MIN_NAMED:
                     continue  # the question is about something inside the document, not the document itself
-                surroundings = f"{read_with}{top.date}\n{top.text}\n{text}"
-                in_context = profile.present(surroundings)
                 candidate = Candidate(block, rank, start, end, text, read_with=read_with)
-                candidate.features = {"words": named,
-                                      "context": profile.coverage(in_context), "type": 1.0, "rank": 1.0 / (1.0 + rank),
-                                      "missing": profile.missing_keys(in_context), "authoring": 1.0, "byline": 1.0,
-                                      "numbers_missing": profile.numbers_missing(surroundings)}
+                candidate.features = {"words": named, "type": 1.0, "rank": 1.0 / (1.0 + rank), "authoring": 1.0,
+                                      "byline": 1.0,
+                                      **profile.context_features(f"{read_with}{top.date}\n{top.text}\n{text}")}
                 candidates.append(candidate)
         return candidates
 
