@@ -61,25 +61,23 @@ def main() -> int:
         return remeasure(args, [name.strip() for name in args.only.split(",") if name.strip()])
     work = args.work or Path(tempfile.mkdtemp(prefix="ragqa-bench-"))
     work.mkdir(parents=True, exist_ok=True)
-    questions = [json.loads(line)["question"] for line in args.cases.read_text().splitlines() if line.strip()]
+    questions = load_questions(args.cases)
     RESULTS["machine"] = machine()
     RESULTS["work"] = str(work)
     RESULTS["args"] = {"sample": args.sample, "load": f"{args.load_clients} x {args.load_requests}",
                        "large_limit": args.large_limit or "all"}
     large = limited_copy(args.large, work / "large", args.large_limit) if args.large_limit else args.large
+    repeatable = repeatable_stages(args, work, questions)
 
-    stage("throughput", lambda: throughput(sample_folder(args.coverage, args.large, work / "sample", args.sample), work),
-          args.out)
+    stage("throughput", repeatable["throughput"], args.out)
     small_index = work / "index-small"
     stage("small", lambda: serve_and_measure(small_index, [args.coverage], questions, work,
                                              load=(args.load_clients, args.load_requests)), args.out)
     large_index = work / "index-large"
     stage("full_ingest", lambda: child_ingest(large_index, [args.coverage, large], work / "ingest-full.log"), args.out)
     stage("noop_ingest", lambda: child_ingest(large_index, [args.coverage, large], work / "ingest-noop.log"), args.out)
-    stage("large", lambda: serve_and_measure(large_index, None, questions, work), args.out)
-    # the baseline side by side, same index and questions: the answerer embedding sentences with PyTorch
-    stage("large_torch", lambda: serve_and_measure(large_index, None, questions, work,
-                                                   env={"RAGQA_RERANK_BACKEND": "torch"}), args.out)
+    stage("large", repeatable["large"], args.out)
+    stage("large_torch", repeatable["large_torch"], args.out)
     RESULTS["machine"]["load_average_end"] = os.getloadavg()
     write_report(args.out)
     print(f"wrote {args.out}; work folder {work}")
@@ -93,22 +91,31 @@ def remeasure(args, names: list[str]) -> int:
         print("bench: --only needs --work with the results.json of an earlier run", file=sys.stderr)
         return 2
     RESULTS.update(json.loads((args.work / "results.json").read_text(encoding="utf-8")))
-    questions = [json.loads(line)["question"] for line in args.cases.read_text().splitlines() if line.strip()]
-    work = args.work
-    runs = {
-        "throughput": lambda: throughput(sample_folder(args.coverage, args.large, work / "sample", args.sample), work),
-        "large": lambda: serve_and_measure(work / "index-large", None, questions, work),
-        "large_torch": lambda: serve_and_measure(work / "index-large", None, questions, work,
-                                                 env={"RAGQA_RERANK_BACKEND": "torch"}),
-    }
+    runs = repeatable_stages(args, args.work, load_questions(args.cases))
     unknown = [name for name in names if name not in runs]
     if unknown:
         print(f"bench: --only can re-measure {', '.join(runs)}; not {', '.join(unknown)}", file=sys.stderr)
         return 2
     for name in names:
         stage(name, runs[name], args.out, remeasured=True)
-    print(f"wrote {args.out}; work folder {work}")
+    print(f"wrote {args.out}; work folder {args.work}")
     return 0
+
+
+def load_questions(cases: Path) -> list[str]:
+    return [json.loads(line)["question"] for line in cases.read_text().splitlines() if line.strip()]
+
+
+def repeatable_stages(args, work: Path, questions: list[str]) -> dict:
+    """The stages that need nothing but the work folder's sample and large index, so `--only` can re-run them."""
+    large_index = work / "index-large"
+    return {
+        "throughput": lambda: throughput(sample_folder(args.coverage, args.large, work / "sample", args.sample), work),
+        "large": lambda: serve_and_measure(large_index, None, questions, work),
+        # the baseline side by side, same index and questions: the answerer embedding sentences with PyTorch
+        "large_torch": lambda: serve_and_measure(large_index, None, questions, work,
+                                                 env={"RAGQA_RERANK_BACKEND": "torch"}),
+    }
 
 
 def stage(name: str, run, out: Path, remeasured: bool = False) -> None:
