@@ -3,8 +3,13 @@
 - dense: llama-index's VectorStoreIndex retriever over the Chroma collection (cosine);
 - bm25: llama-index's BM25Retriever (bm25s, English stemming and stop words), built in memory
   from the passages stored in Chroma when the assistant starts;
-- hybrid: llama-index's QueryFusionRetriever, reciprocal-rank fusion of both (one query, no LLM
-  query rewriting: it is given a MockLLM so it never reaches for llama-index's OpenAI default).
+- hybrid: llama-index's QueryFusionRetriever over both (one query, no LLM query rewriting: it is
+  given a MockLLM so it never reaches for llama-index's OpenAI default), in its "relative_score"
+  mode: each list's scores are scaled to 0-1 and added, so a passage far ahead in one list stays
+  ahead. Reciprocal-rank fusion keeps only the ranks and settles a tie (first in one list, second
+  in the other) by list order; measured on eval/cases.jsonl (2026-12-01), relative scores gave
+  hybrid accuracy 0.871 vs 0.859 and hit@1 0.953 vs 0.929, and with the White House distractors
+  accuracy 0.847 vs 0.824 and hit@5 0.953 vs 0.918.
 Filters (date range, publisher) go to Chroma as a `where` for dense and are applied to BM25's
 ranked list, which is over-fetched for that purpose.
 """
@@ -113,7 +118,7 @@ class Retriever:
             fusion = QueryFusionRetriever(
                 [self._dense(k * FUSION_CANDIDATES, filters), _Fixed(self._bm25(bundle, k * FUSION_CANDIDATES, filters))],
                 llm=MockLLM(),
-                mode="reciprocal_rerank",
+                mode="relative_score",
                 num_queries=1,
                 use_async=False,
                 similarity_top_k=k,

@@ -17,15 +17,15 @@ a cost that the passage never states is not answered by it, however similar it s
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from app.answer.names import countries_in, name_phrases, names_missing, people_in, same_country
 from app.answer.headings import asks_about_authoring, authoring_terms, byline_blocks, is_heading
-from app.answer.terms import TermStats, content_terms, words
+from app.answer.terms import TermStats, acronyms_expanded, content_terms, related, words
 from app.quantized import TextEncoder
 from app.schema import Citation, Passage
 from app.sentences import sentence_spans
@@ -38,6 +38,7 @@ NUMBER_PATTERN = re.compile(  # a quantity, not a year and not part of a code su
     re.I,
 )
 NAME_PATTERN = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-zA-Z’'\-]+")
+DESCRIPTIVE = re.compile(r"-[a-z]")  # "AI-driven", "China-based": a capitalised adjective, not a name
 KEY_TOKEN = re.compile(r"\b(\d[\d,.]*\b|[A-Z][A-Za-z’'\-]*)")
 MARKUP = re.compile(r"<[^<>]{1,500}>")
 # "how much revenue", "what penalties", "which senators": the noun right after the question word
@@ -73,16 +74,25 @@ def expected_answer_type(question: str) -> str | None:
     return None
 
 
-def matches_type(text: str, answer_type: str | None, question_words: list[str], is_name=str.istitle) -> bool:
-    """Whether `text` holds the kind of answer asked for: a date, a number, or a name the question lacks."""
-    if answer_type is None:
-        return True
-    if answer_type == "date":
-        return bool(DATE_PATTERN.search(text))
-    if answer_type == "number":
-        return bool(NUMBER_PATTERN.search(text))
-    names = {m.group(0) for m in NAME_PATTERN.finditer(text) if is_name(m.group(0))}
-    return any(name.lower() not in question_words and not _abbreviates(name, question_words) for name in names)
+COUNTRY_QUESTION = re.compile(r"\b(?:which|what) (countr(?:y|ies)|nations?)\b", re.I)
+
+
+PERSON_NOUNS = (r"(?:official|secretary|undersecretary|senator|scientist|analyst|researcher|director|president|chair|"
+                r"chairman|chairwoman|minister|leader|spokesperson|spokesman|spokeswoman|ambassador|advis[eo]r|laureate|"
+                r"ceo|founder|author|person|expert|economist|executive|head)s?")
+# "the name of the official who...", "who is the Commerce Secretary", "which senators": a person's name, not a role
+PERSON_QUESTION = re.compile(rf"\b(?:name of|who (?:is|was|are|were)) (?:the |this |that |a |an )?(?:[\w\-’']+ ){{0,4}}?"
+                             rf"{PERSON_NOUNS}\b|\bwhich (?:senators?|scientists?|analysts?|researchers?|experts?|"
+                             rf"economists?|persons?|people)\b", re.I)
+
+
+def countries_wanted(question: str) -> int:
+    """How many countries a "which country/countries" question expects named: 0 for other questions,
+    2 for the plural (a list), 1 for the singular."""
+    match = COUNTRY_QUESTION.search(question)
+    if not match:
+        return 0
+    return 2 if match.group(1).lower() in {"countries", "nations"} else 1
 
 
 def _abbreviates(word: str, question_words: list[str]) -> bool:
@@ -91,35 +101,6 @@ def _abbreviates(word: str, question_words: list[str]) -> bool:
         return False
     initials = "".join(w[0] for w in question_words if w)
     return word.lower() in initials
-
-
-ACRONYM = re.compile(r"\b[A-Z]{2,6}s?\b")
-LINKING_WORDS = r"(?:\s+(?:and|of|the|for|on|in|&))*\s+"
-
-
-def acronyms_expanded(question: str, text: str) -> set[str]:
-    """Acronyms of the question spelled out in `text` ("ICT" <- "Information and Communications Technology")."""
-    found = set()
-    for match in ACRONYM.finditer(question):
-        letters = match.group(0).rstrip("s")
-        pattern = LINKING_WORDS.join(rf"{letter}[a-z]+" for letter in letters)
-        if len(letters) >= 2 and re.search(rf"\b{pattern}", text):
-            found |= content_terms(letters)
-    return found
-
-
-@functools.lru_cache(maxsize=1 << 16)  # called for every (question term, sentence term) pair
-def _related(term: str, other: str) -> bool:
-    """Same stem, or one word form of the other (China/Chinese, Pakistan/Pakistani, America/American)."""
-    if term == other:
-        return True
-    shortest = min(len(term), len(other))
-    prefix = 0
-    for a, b in zip(term, other):
-        if a != b:
-            break
-        prefix += 1
-    return prefix >= 4 and prefix >= 0.75 * shortest
 
 
 @dataclass
@@ -132,6 +113,9 @@ class QuestionProfile:
     answer_type: str | None
     question_words: list[str]
     numbers: list[str]
+    names: list[tuple[list[str], str]]  # the names it commits to (app.answer.names)
+    countries: int  # how many countries the answer must name (0: not a country question)
+    person: bool  # the answer must name a person ("the name of the official who...")
 
     @classmethod
     def build(cls, question: str, stats: TermStats) -> "QuestionProfile":
@@ -142,12 +126,34 @@ class QuestionProfile:
         keys |= content_terms(" ".join(focus))
         keys |= {term for term in weights if stats.frequency.get(term, 0) == 0}  # words the corpus never uses
         numbers = re.findall(r"(?<![\w.])\d[\d,.]*\d|(?<![\w.])\d", question)
-        return cls(question, weights, keys & set(weights), expected_answer_type(question), words(question), numbers)
+        return cls(question, weights, keys & set(weights), expected_answer_type(question), words(question), numbers,
+                   name_phrases(question, stats.is_name), countries_wanted(question),
+                   bool(PERSON_QUESTION.search(question)))
+
+    def holds_answer_type(self, text: str, stats: TermStats) -> bool:
+        """Whether `text` holds the kind of answer asked for: a date, a number, a name the question
+        lacks (a country, for a "which country" question; at least two for "which countries")."""
+        if self.person:
+            return any(surname.lower() not in self.question_words for surname in people_in(text, stats.is_name))
+        if self.answer_type is None:
+            return True
+        if self.answer_type == "date":
+            return bool(DATE_PATTERN.search(text))
+        if self.answer_type == "number":
+            return bool(NUMBER_PATTERN.search(text))
+        if self.countries:
+            asked = countries_in(self.text)
+            new = {c for c in countries_in(text) if not any(same_country(c, other) for other in asked)}
+            return len(new) >= self.countries
+        names = {m.group(0) for m in NAME_PATTERN.finditer(text)
+                 if stats.is_name(m.group(0)) and not DESCRIPTIVE.search(m.group(0)) and not stats.is_topic(m.group(0))}
+        return any(name.lower() not in self.question_words and not _abbreviates(name, self.question_words)
+                   for name in names)
 
     def present(self, text: str) -> set[str]:
         """The question's terms that `text` contains (in some word form, or as a spelled-out acronym)."""
         found = content_terms(text)
-        present = {term for term in self.weights if any(_related(term, other) for other in found)}
+        present = {term for term in self.weights if any(related(term, other) for other in found)}
         return present | (acronyms_expanded(self.text, text) & set(self.weights))
 
     def coverage(self, present: set[str]) -> float:
@@ -158,14 +164,16 @@ class QuestionProfile:
         """1.0 when a number of the question is absent from a quote's surroundings. Such a number often
         names the document ("Executive Order 13873", "the 2024 notice"), so the passage, title and date
         count, not only the quote."""
-        return float(any(number not in surroundings for number in self.numbers))
+        surroundings = surroundings.replace(",", "")  # "1,700" and "1700"
+        return float(any(number.replace(",", "") not in surroundings for number in self.numbers))
 
     def context_features(self, surroundings: str) -> dict[str, float]:
         """What a quote's passage, title, publisher and date hold of the question: the share of its
         terms ("context"), of its key terms absent ("missing"), and whether a number of it is absent."""
         present = self.present(surroundings)
         return {"context": self.coverage(present), "missing": self.missing_keys(present),
-                "numbers_missing": self.numbers_missing(surroundings)}
+                "numbers_missing": self.numbers_missing(surroundings),
+                "names_missing": float(bool(names_missing(self.names, surroundings)))}
 
     def missing_keys(self, present: set[str]) -> float:
         """IDF-weighted share of the key terms not among `present`."""
@@ -201,7 +209,7 @@ class Extract:
 # Logistic model of "this quote answers the question", over the chosen quote's features.
 # Fit by scripts/fit_evidence.py on eval/cases.jsonl (L2-regularised); refit when features change.
 EVIDENCE_INTERCEPT = -4.21
-EVIDENCE_COEFFICIENTS = {"meaning": 0.83, "words": 2.54, "context": 3.18, "missing": 0.47, "numbers_missing": -1.45,
+EVIDENCE_COEFFICIENTS = {"meaning": 0.83, "words": 2.54, "context": 3.18, "missing": 0.47,
                          "byline": 1.0}
 
 
@@ -230,6 +238,10 @@ class ExtractiveAnswerer:
             for candidate in candidates:
                 candidate.features["authoring"] = float(bool(verbs & content_terms(candidate.text)))
             candidates += self._byline_candidates(profile, passages)
+        # A question that names someone or something, or states a number (a year, an order's number),
+        # is about it: a passage that never mentions it does not answer the question, however close the
+        # rest sounds ("... Huawei built in Indonesia?", "... spent on AI infrastructure in 2024?").
+        candidates = [c for c in candidates if not (c.features["names_missing"] or c.features["numbers_missing"])]
         if not candidates:
             return Extract([], 0.0)
         # Embedding a sentence costs several ms on this CPU; only the lexically promising are embedded.
@@ -281,7 +293,7 @@ class ExtractiveAnswerer:
                     continue  # a title line is no answer; a dated line ("Date: May 12, 2026") may be
                 seen.add((passage.doc_id, passage.start + start))
                 candidate = Candidate(passage, rank, passage.start + start, passage.start + end, text)
-                type_ok = matches_type(text, profile.answer_type, profile.question_words, self.stats.is_name)
+                type_ok = profile.holds_answer_type(text, self.stats)
                 if not type_ok and index > 0:
                     candidate = self._joined_with_previous(candidate, spans[index - 1], profile)
                     type_ok = candidate.text != text  # joined only to a previous sentence of the right type
@@ -307,7 +319,7 @@ class ExtractiveAnswerer:
             document = self.document_text(doc_id) or ""
             for start, end in byline_blocks(document):
                 text = document[start:end]
-                if not matches_type(text, profile.answer_type, profile.question_words, self.stats.is_name):
+                if not profile.holds_answer_type(text, self.stats):
                     continue
                 block = top.model_copy(update={"id": f"{doc_id}@{start}", "text": text, "start": start, "end": end})
                 read_with = f"{top.title}\n{top.publisher}\n"
@@ -326,7 +338,7 @@ class ExtractiveAnswerer:
         ("In May, ... . The same month, Malaysia ...")."""
         passage = candidate.passage
         previous_text = passage.text[previous[0]:previous[1]]
-        if is_heading(previous_text) or not matches_type(previous_text, profile.answer_type, profile.question_words, self.stats.is_name):
+        if is_heading(previous_text) or not profile.holds_answer_type(previous_text, self.stats):
             return candidate
         text = passage.text[previous[0]:candidate.end - passage.start]
         return Candidate(passage, candidate.rank, passage.start + previous[0], candidate.end, text)

@@ -30,8 +30,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from app.answer.extractive import acronyms_expanded
-from app.answer.terms import TermStats, content_terms
+from app.answer.terms import TermStats, acronyms_expanded, content_terms
 from app.embedding import Embedder
 from app.schema import Passage
 from app.sentences import sentence_spans

@@ -19,6 +19,7 @@ import Stemmer
 
 WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'’]*")  # hyphens separate: "per-country" -> per, country
 LOWERCASE_WORD = re.compile(r"(?<![\w’'])[a-z][a-z’'\-]+")
+TOPIC_SHARE = 0.5  # a term in more than this share of passages is the corpus's subject
 QUESTION_WORDS = {
     "what", "when", "where", "which", "who", "whom", "whose", "why", "how", "many", "much", "did", "does",
     "do", "according", "say", "said", "says", "tell", "mention", "mentioned", "state", "stated", "name",
@@ -68,9 +69,42 @@ class TermStats:
         """A capitalised word that the corpus never writes in lower case ("Coons", "Egypt", not "Order")."""
         return word[:1].isupper() and word.lower() not in self.common_words
 
+    def is_topic(self, word: str) -> bool:
+        """A word most passages use ("AI" here): it names the corpus's subject, not a particular answer."""
+        return any(self.frequency.get(term, 0) > TOPIC_SHARE * self.count for term in content_terms(word))
+
     def idf(self, term: str) -> float:
         df = self.frequency.get(term, 0)
         return math.log(1.0 + (self.count - df + 0.5) / (df + 0.5))
 
     def weights(self, terms: Iterable[str]) -> dict[str, float]:
         return {term: self.idf(term) for term in terms}
+
+
+@functools.lru_cache(maxsize=1 << 16)  # called for every (question term, sentence term) pair
+def related(term: str, other: str) -> bool:
+    """Same stem, or one word form of the other (China/Chinese, Pakistan/Pakistani, America/American)."""
+    if term == other:
+        return True
+    shortest = min(len(term), len(other))
+    prefix = 0
+    for a, b in zip(term, other):
+        if a != b:
+            break
+        prefix += 1
+    return prefix >= 4 and prefix >= 0.75 * shortest
+
+
+ACRONYM = re.compile(r"\b[A-Z]{2,6}s?\b")
+LINKING_WORDS = r"(?:\s+(?:and|of|the|for|on|in|&))*\s+"
+
+
+def acronyms_expanded(question: str, text: str) -> set[str]:
+    """Acronyms of the question spelled out in `text` ("ICT" <- "Information and Communications Technology")."""
+    found = set()
+    for match in ACRONYM.finditer(question):
+        letters = match.group(0).rstrip("s")
+        pattern = LINKING_WORDS.join(rf"{letter}[a-z]+" for letter in letters)
+        if len(letters) >= 2 and re.search(rf"\b{pattern}", text):
+            found |= content_terms(letters)
+    return found

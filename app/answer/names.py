@@ -1,0 +1,130 @@
+"""Names in questions and answers: which ones a question commits to, and which are countries.
+
+Two checks the extractive answerer makes with them, both about what a quote is *about*:
+- a question that names someone or something ("... Huawei built in Indonesia?") is not answered by
+  a passage that never mentions that name, however similar the rest of it sounds;
+- a "which country" question is answered by a country, not by any capitalised word: ISO 3166
+  names from pycountry (offline data in the package) rather than a hand-kept list.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Callable
+
+import pycountry
+
+from app.answer.terms import acronyms_expanded, content_terms, related
+
+# A run of capitalised words, joined by the small words of names ("Bureau of Industry and Security"),
+# but not by words that end a name ("Indonesia for the ICT sector" is two).
+CAPITALISED_RUN = re.compile(r"[A-Z][\w’'\-]*(?:(?:\s+(?:of|and|&))*\s+[A-Z][\w’'\-]*)*")
+WORD = re.compile(r"[A-Z][\w’'\-]*")
+# Country words that are also ordinary words of names ("South Africa", "United Kingdom").
+GENERIC_COUNTRY_WORDS = {"republic", "of", "the", "and", "islands", "island", "united", "democratic", "people's",
+                         "kingdom", "federation", "state", "states", "saint", "south", "north", "new", "great",
+                         "federal", "plurinational", "bolivarian", "islamic", "arab", "socialist", "principality",
+                         "grand", "duchy", "sultanate", "commonwealth", "territory", "territories", "sar", "outlying",
+                         "minor", "holy", "see", "sint", "central", "west", "east", "equatorial", "lao", "part",
+                         "dutch", "french", "british", "american", "virgin", "heard", "mcdonald", "province", "china"}
+# Short forms that news and policy texts use for countries and that ISO 3166 does not list.
+COUNTRY_ABBREVIATIONS = {"U.S.", "US", "USA", "U.S.A.", "UK", "U.K.", "UAE", "PRC", "DRC", "ROK", "DPRK"}
+
+
+@functools.cache
+def _country_words() -> frozenset[str]:
+    words = {"china"}  # left out of the generic list only to keep "China" itself a country
+    for country in pycountry.countries:
+        for attribute in ("name", "common_name", "official_name"):
+            name = getattr(country, attribute, None) or ""
+            name = name.split(",")[0]  # "Korea, Republic of" -> "Korea"
+            words |= {w.lower() for w in re.findall(r"[\w’'\-]+", name) if w.lower() not in GENERIC_COUNTRY_WORDS}
+    words |= {"america", "russia", "turkey", "britain", "england", "taiwan"}  # common names ISO spells otherwise
+    return frozenset(w for w in words if len(w) > 2)
+
+
+def _word_of_country(word: str) -> bool:
+    """`word` is a country's name or its adjective ("Kenya", "Kenyan", "Saudi")."""
+    word = word.lower().strip("’'")
+    if word in _country_words():
+        return True
+    return any(word.startswith(country[:-1]) and len(word) - len(country) <= 3 for country in _country_words()
+               if len(country) >= 5)  # "Kenyan", "Chinese", "Japanese"; not "George" for "Georgia"
+
+
+def countries_in(text: str) -> set[str]:
+    """The countries `text` names, as written: capitalised country words and common abbreviations."""
+    found = {w for w in WORD.findall(text) if _word_of_country(w.rstrip("’'s"))}
+    found |= {a for a in COUNTRY_ABBREVIATIONS if re.search(rf"(?<![\w.]){re.escape(a)}(?![\w])", text)}
+    return found
+
+
+def same_country(a: str, b: str) -> bool:
+    """"U.S." and "American", "China" and "Chinese" name one country."""
+    forms = [{"u.s.", "us", "usa", "u.s.a.", "america", "american", "americans", "united states"},
+             {"prc", "china", "chinese"}, {"uk", "u.k.", "britain", "british", "united kingdom"},
+             {"uae", "emirati", "united arab emirates"}]
+    a, b = a.lower(), b.lower()
+    return any(a in group and b in group for group in forms) or a[:4] == b[:4] and len(a) >= 4 and len(b) >= 4
+
+
+def name_phrases(question: str, is_name: Callable[[str], bool]) -> list[tuple[list[str], str]]:
+    """The names a question commits to: runs of capitalised words (not its first word) holding a word
+    the corpus never writes in lower case or an acronym. Each is (those words, the run's initials):
+    "Bureau of Industry and Security" is mentioned by a text that says "BIS"."""
+    phrases = []
+    for match in CAPITALISED_RUN.finditer(question):
+        if match.start() == 0 or re.search(r"[.!?]\s*$", question[:match.start()]):
+            continue  # a sentence's first word is capitalised whatever it is
+        run = [w for w in WORD.findall(match.group(0)) if len(w.rstrip("’'s")) >= 2]  # not "U" of "U.S."
+        names = [w for w in run if w.isupper() or is_name(w)]
+        if names:
+            phrases.append((names, "".join(w[0] for w in run) if len(run) >= 2 else ""))
+    return phrases
+
+
+def names_missing(phrases: list[tuple[list[str], str]], text: str) -> list[str]:
+    """The question's names that `text` never mentions, in any word form ("Chinese" for "China")."""
+    present = content_terms(text)
+    acronyms = set(re.findall(r"\b[A-Z]{2,}\b", text))
+
+    def mentioned(word: str) -> bool:
+        if word in acronyms or acronyms_expanded(word, text):  # "ICT": "information and communications technology"
+            return True
+        return any(related(term, other) for term in content_terms(word) for other in present)
+
+    return [" ".join(names) for names, initials in phrases
+            if not any(mentioned(word) for word in names) and initials not in acronyms]
+
+
+# Words that come before a person's surname ("Senator Coons", "Mr. Cotton", "Secretary Lutnick").
+PERSON_TITLE = re.compile(
+    r"\b(?:Mr|Ms|Mrs|Dr|Sen|Rep|Gov|Prof)\.?\s+([A-Z][\w’'\-]+)|\b(?:Senator|Secretary|President|Director|Minister|"
+    r"Ambassador|Chairman|Chairwoman|Chair|Commissioner|Governor|Professor|Representative|Administrator|Leader|"
+    r"Speaker|Judge|Justice|General|Admiral)\s+([A-Z][\w’'\-]+)")
+# A given name, an optional initial, a surname ("Ray Wang", "Donald J. Trump", "JOSEPH R. BIDEN").
+GIVEN_AND_SURNAME = re.compile(r"\b([A-Z][a-z]+|[A-Z]{2,})\s+(?:[A-Z]\.\s+)?([A-Z][\w’'\-]+)")
+GIVEN_NAME_KINDS = {"male", "female", "mostly_male", "mostly_female", "andy"}
+
+
+@functools.cache
+def _given_names():
+    # gender-guesser ships a dictionary of ~40,000 given names from many countries; only "is this a
+    # given name at all" is used here, never the gender.
+    import gender_guesser.detector
+
+    return gender_guesser.detector.Detector(case_sensitive=False)
+
+
+def people_in(text: str, is_name: Callable[[str], bool]) -> set[str]:
+    """The surnames of the people `text` names: after a title or honorific, or after a given name.
+    The surname must be a word the corpus never writes in lower case ("Huawei Cloud" is no person)."""
+    found = {m.group(1) or m.group(2) for m in PERSON_TITLE.finditer(text)}
+    found |= {m.group(2) for m in GIVEN_AND_SURNAME.finditer(text)
+              if _given_names().get_gender(m.group(1)) in GIVEN_NAME_KINDS}
+    return {surname for surname in found if is_name(surname) and not _given_names_only(surname)}
+
+
+def _given_names_only(word: str) -> bool:
+    return word.isupper() and len(word) <= 3  # "JR", "III"

@@ -1,0 +1,75 @@
+"""What a question commits to (names, numbers, a country, a person) and how the answerer holds it to that."""
+
+import pytest
+
+from app.answer.extractive import QuestionProfile
+from app.answer.names import countries_in, name_phrases, names_missing, people_in
+from app.answer.terms import TermStats
+
+CORPUS = [  # lower-case uses make "order", "secretary", "cloud" ordinary words, not names
+    "The order directs the secretary to act. Huawei Cloud expanded cloud coverage in AI markets.",
+    "AI systems and AI chips. AI policy. The AI plan.",
+    "Mr. Coons submitted a resolution on AI.",
+]
+
+
+@pytest.fixture(scope="module")
+def stats() -> TermStats:
+    return TermStats(CORPUS)
+
+
+def holds(question: str, text: str, stats: TermStats) -> bool:
+    return QuestionProfile.build(question, stats).holds_answer_type(text, stats)
+
+
+def test_countries_are_found_in_their_written_forms():
+    found = countries_in("It pitched chips to the UAE, Saudi Arabia and Thailand; Kenyan officials; U.S. firms.")
+    assert {"UAE", "Saudi", "Thailand", "Kenyan", "U.S."} <= found
+    assert not countries_in("Huawei Cloud and Google DeepMind; the Secretary of Commerce; George spoke.")
+
+
+def test_people_are_named_by_title_or_given_name(stats):
+    assert people_in("Mr. Coons (for himself, Mr. Cotton, Ms. Klobuchar) submitted", stats.is_name) == \
+        {"Coons", "Cotton", "Klobuchar"}
+    assert people_in("said Ray Wang, founder of Futurum", stats.is_name) == {"Wang"}
+    assert people_in("JOSEPH R. BIDEN JR.", stats.is_name) == {"BIDEN"}
+    assert not people_in("Huawei Cloud expanded; Google DeepMind showed; the Secretary of Commerce", stats.is_name)
+
+
+def test_a_question_commits_to_its_names_in_any_form(stats):
+    phrases = name_phrases("Which projects has Huawei built in Indonesia for the ICT sector?", stats.is_name)
+    assert names_missing(phrases, "Huawei built data centers in Indonesia for the ICT sector.") == []
+    assert names_missing(phrases, "Huawei built data centers in Malaysia for the ICT sector.") == ["Indonesia"]
+    # an acronym of the question is mentioned by its expansion, and a name by its adjective
+    assert names_missing(phrases, "Indonesian and Huawei Information and Communications Technology") == []
+
+
+@pytest.mark.parametrize("question, text, expected", [
+    ("Which countries are on the list of allies?", "It bolsters U.S. leadership.", False),
+    ("Which countries are on the list of allies?", "It covers Japan, Korea and Taiwan.", True),
+    ("Which country received the first package?", "The Secretary of Commerce shall act.", False),
+    ("Which country received the first package?", "The first package went to Malaysia.", True),
+    ("Which country did American officials visit?", "U.S. officials travelled.", False),  # the question's own country
+    ("What is the name of the official who heads the bureau?", "Google DeepMind showed it.", False),
+    ("What is the name of the official who heads the bureau?", "Under Secretary Jeffrey Kessler leads it.", True),
+    ("Which senators joined the sponsor?", "Mr. Coons (for himself, Mr. Cotton) submitted it.", True),
+    ("What is the name of the model Huawei launched?", "Huawei launched it for AI-driven services.", False),
+    ("What is the name of the model Huawei launched?", "Huawei launched it for AI services.", False),  # a topic word
+    ("What is the name of the model Huawei launched?", "Huawei launched PanGu for services.", True),
+])
+def test_the_answer_must_be_of_the_kind_asked_for(stats, question, text, expected):
+    assert holds(question, text, stats) is expected
+
+
+@pytest.mark.parametrize("question", [
+    "Which cloud projects has Huawei built in Vietnam?",  # the corpus never mentions Vietnam
+    "What did the Commerce Department's 2031 guidance say about Ascend chips?",  # nor that year
+])
+def test_a_question_about_something_the_passages_never_mention_abstains(assistant, question):
+    assert assistant.ask(question).abstained
+
+
+def test_a_question_about_something_the_passages_mention_is_answered(assistant):
+    answer = assistant.ask("Which company did Huawei partner with on cloud services in Pakistan?")
+    assert not answer.abstained
+    assert "Indus" in answer.answer
