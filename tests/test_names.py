@@ -42,11 +42,26 @@ def test_a_question_commits_to_its_names_in_any_form(stats):
     assert names_missing(phrases, "Huawei built data centers in Malaysia for the ICT sector.") == ["Indonesia"]
     # an acronym of the question is mentioned by its expansion, and a name by its adjective
     assert names_missing(phrases, "Indonesian and Huawei Information and Communications Technology") == []
+    # a capital stands for its country; a nationality adjective qualifies and commits to nothing
+    assert names_missing(name_phrases("By what year did Beijing's plan aim?", stats.is_name), "The PRC plan") == []
+    assert names_missing(name_phrases("By what year did Beijing's plan aim?", stats.is_name), "The plan") == \
+        ["Beijing's"]
+    assert names_missing(name_phrases("Which Chinese company sold the American chips?", stats.is_name), "It") == []
+
+
+@pytest.mark.parametrize("question, kind", [
+    ("By what target year did the plan aim to lead?", "date"),
+    ("What was the dollar value of the deal?", "number"),
+    ("Which specific countries make up the allies?", "name"),
+])
+def test_what_kind_of_answer_a_question_wants(stats, question, kind):
+    assert QuestionProfile.build(question, stats).answer_type == kind
 
 
 @pytest.mark.parametrize("question, text, expected", [
     ("Which countries are on the list of allies?", "It bolsters U.S. leadership.", False),
     ("Which countries are on the list of allies?", "It covers Japan, Korea and Taiwan.", True),
+    ("Which specific countries make up the allies?", "Only Japan is named.", False),
     ("Which country received the first package?", "The Secretary of Commerce shall act.", False),
     ("Which country received the first package?", "The first package went to Malaysia.", True),
     ("Which country did American officials visit?", "U.S. officials travelled.", False),  # the question's own country

@@ -25,6 +25,7 @@ import numpy as np
 
 from app.answer.names import countries_in, name_phrases, names_missing, people_in, same_country
 from app.answer.headings import asks_about_authoring, authoring_terms, byline_blocks, is_heading
+from app.answer.support import numbers_in
 from app.answer.terms import TermStats, acronyms_expanded, content_terms, related, words
 from app.quantized import TextEncoder
 from app.schema import Citation, Passage
@@ -58,23 +59,28 @@ BYLINE_DOCUMENTS = 3  # by-lines are read from this many of the top retrieved do
 BYLINE_MIN_NAMED = 0.30  # share of the question's terms the title and by-line must hold: the question names the document
 
 
+# "which", then up to two qualifiers ("which specific", "what two other"), never a verb or article
+WHICH = r"\b(?:which|what)(?: (?!(?:is|was|are|were|did|does|do|has|have|had|the|a|an|will|would|can|could|should)\b)[a-z]+){0,2}?"
+
+
 def expected_answer_type(question: str) -> str | None:
     q = question.lower().strip()
-    if re.search(r"\bwhat date\b|^(when|since when|by when|(in|on|by|as of|from) (what|which) (year|month|date|day)|"
-                 r"(what|which) (year|month|date|day))\b|\bwhat (is|was) the date\b|\b(on|in) what (date|year|month)\b", q):
+    if re.search(r"\bwhat date\b|^(when|since when|by when|(in|on|by|as of|from) (what|which) ([a-z]+ )?(year|month|date|day)|"
+                 r"(what|which) ([a-z]+ )?(year|month|date|day))\b|\bwhat (is|was) the date\b|"
+                 r"\b(on|in|by) what ([a-z]+ )?(date|year|month)\b", q):  # "by what target year"
         return "date"
     if re.search(r"\b(how (many|much|long|large|big|high|far)|what (share|percentage|portion|fraction|amount|number|"
-                 r"figure|threshold|cap|limit|size|total))\b|^what (is|was|are|were) the [\w\- ]*?\b(cap|limit|"
-                 r"threshold|number|share|percentage|amount|total|size|figure|deadline)\b", q):
+                 r"figure|threshold|cap|limit|size|total|value|cost|price|sum))\b|^what (is|was|are|were) the [\w\- ]*?\b(cap|limit|"
+                 r"threshold|number|share|percentage|amount|total|size|figure|deadline|value|cost|price|sum)\b", q):
         return "number"
-    if re.search(r"^(who|whom|whose|where)\b|\bname of\b|\bnamed\b|\b(which|what) (person|official|senator|senators|company|companies|"
+    if re.search(rf"^(who|whom|whose|where)\b|\bname of\b|\bnamed\b|{WHICH} (person|official|senator|senators|company|companies|"
                  r"firm|firms|organi[sz]ation|agency|agencies|university|institute|country|countries|city|cities|"
                  r"nation|nations|region|place|state|states)\b|\bin which (city|country)\b", q):
         return "name"
     return None
 
 
-COUNTRY_QUESTION = re.compile(r"\b(?:which|what) (countr(?:y|ies)|nations?)\b", re.I)
+COUNTRY_QUESTION = re.compile(rf"{WHICH} (countr(?:y|ies)|nations?)\b", re.I)
 
 
 PERSON_NOUNS = (r"(?:official|secretary|undersecretary|senator|scientist|analyst|researcher|director|president|chair|"
@@ -164,8 +170,10 @@ class QuestionProfile:
         """1.0 when a number of the question is absent from a quote's surroundings. Such a number often
         names the document ("Executive Order 13873", "the 2024 notice"), so the passage, title and date
         count, not only the quote."""
-        surroundings = surroundings.replace(",", "")  # "1,700" and "1700"
-        return float(any(number.replace(",", "") not in surroundings for number in self.numbers))
+        written = numbers_in(surroundings)  # "1,700" as 1700, "ten" as 10
+        surroundings = surroundings.replace(",", "")
+        return float(any(number.replace(",", "") not in surroundings and number.replace(",", "") not in written
+                         for number in self.numbers))
 
     def context_features(self, surroundings: str) -> dict[str, float]:
         """What a quote's passage, title, publisher and date hold of the question: the share of its

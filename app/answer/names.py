@@ -60,13 +60,20 @@ def countries_in(text: str) -> set[str]:
     return found
 
 
+# One country under the names news and policy texts give it, its capital standing for its government.
+COUNTRY_FORMS = [{"u.s.", "us", "usa", "u.s.a.", "america", "american", "americans", "united states", "washington"},
+                 {"prc", "china", "chinese", "beijing"}, {"uk", "u.k.", "britain", "british", "united kingdom", "london"},
+                 {"uae", "emirati", "united arab emirates"}]
+
+
 def same_country(a: str, b: str) -> bool:
-    """"U.S." and "American", "China" and "Chinese" name one country."""
-    forms = [{"u.s.", "us", "usa", "u.s.a.", "america", "american", "americans", "united states"},
-             {"prc", "china", "chinese"}, {"uk", "u.k.", "britain", "british", "united kingdom"},
-             {"uae", "emirati", "united arab emirates"}]
-    a, b = a.lower(), b.lower()
-    return any(a in group and b in group for group in forms) or a[:4] == b[:4] and len(a) >= 4 and len(b) >= 4
+    """"U.S." and "American", "China" and "Beijing" name one country; so do "Kenya" and "Kenyan"."""
+    a, b = a.lower().rstrip("’'s"), b.lower().rstrip("’'s")
+    return any(a in group and b in group for group in COUNTRY_FORMS) or a[:4] == b[:4] and len(a) >= 4 and len(b) >= 4
+
+
+def _country_form(word: str) -> set[str] | None:
+    return next((group for group in COUNTRY_FORMS if word.lower().rstrip("’'s") in group), None)
 
 
 def name_phrases(question: str, is_name: Callable[[str], bool]) -> list[tuple[list[str], str]]:
@@ -92,6 +99,14 @@ def names_missing(phrases: list[tuple[list[str], str]], text: str) -> list[str]:
     def mentioned(word: str) -> bool:
         if word in acronyms or acronyms_expanded(word, text):  # "ICT": "information and communications technology"
             return True
+        bare = word.lower().rstrip("’'s")
+        if _word_of_country(bare) and bare not in _country_words():
+            return True  # "the Chinese firm", "American chips": a nationality qualifies, it names nothing asked about
+        forms = _country_form(word)
+        if forms is not None:  # "Beijing's strategy" is mentioned by a text about China or the PRC
+            return any(re.search(rf"(?<![\w.]){re.escape(form)}(?!\w)", text, re.I) for form in forms)
+        if _word_of_country(bare):  # a country ("in Indonesia") must be there, in any of its forms
+            return any(same_country(word, other) for other in countries_in(text))
         return any(related(term, other) for term in content_terms(word) for other in present)
 
     return [" ".join(names) for names, initials in phrases
