@@ -21,7 +21,7 @@ EXTRA_ABBREVIATIONS = {
     "col", "sec", "secs", "no", "nos", "vol", "pp", "p", "art", "para", "ch", "fig", "inc", "corp",
     "ltd", "co", "st", "jr", "sr", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept",
     "oct", "nov", "dec", "approx", "est", "dept", "govt", "e.g", "i.e", "etc", "vs", "v", "h.r",
-    "s.res", "h.res", "d.c", "u.s.c", "c.f.r", "res", "stat", "fed", "reg",
+    "s.res", "h.res", "d.c", "u.s.c", "c.f.r", "res", "stat", "fed", "reg", "seq", "al",
 }
 
 

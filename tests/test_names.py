@@ -88,3 +88,21 @@ def test_a_question_about_something_the_passages_mention_is_answered(assistant):
     answer = assistant.ask("Which company did Huawei partner with on cloud services in Pakistan?")
     assert not answer.abstained
     assert "Indus" in answer.answer
+
+
+@pytest.mark.parametrize("following, joined", [
+    ("These included an order on data centers and an order on exports.", True),  # the list it announced
+    ("The President spoke for an hour.", False),
+])
+def test_a_quote_takes_the_sentence_that_lists_what_it_announced(following, joined):
+    from app.answer.extractive import Candidate, ExtractiveAnswerer
+    from app.schema import Passage
+
+    announcing = "He signed three executive orders that day."
+    text = f"Intro line here. {announcing} {following}"
+    passage = Passage(id="p", doc_id="d", title="t", text=text, start=100, end=100 + len(text))
+    start = 100 + text.index(announcing)
+    best = Candidate(passage, 0, start, start + len(announcing), announcing, score=0.5)
+    quote = ExtractiveAnswerer._joined_with_next(best, [best]).text
+    assert (quote == f"{announcing} {following}") is joined
+    assert quote.startswith(announcing)

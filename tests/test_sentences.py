@@ -19,3 +19,10 @@ def test_spans_are_exact_offsets_and_pieces_rejoin():
     for start, end in sentence_spans(TEXT):
         assert TEXT[start:end].strip() == TEXT[start:end]
     assert "".join(split_sentences(TEXT)) == TEXT
+
+
+def test_legal_citations_do_not_end_sentences():
+    text = ("By the authority of the Act (50 U.S.C. 1701 et seq.) (IEEPA), the National Emergencies Act "
+            "(50 U.S.C. 1601 et seq.), and section 301, I find a threat. Smith et al. agree.")
+    sentences = [text[s:e] for s, e in sentence_spans(text)]
+    assert sentences == [text[:text.index(" Smith")], "Smith et al. agree."]

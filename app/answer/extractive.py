@@ -50,6 +50,9 @@ GENERIC_FOCUS = {"is", "are", "was", "were", "did", "does", "do", "has", "have",
                  "amount", "kind", "type", "official", "officials", "person", "people", "role", "part", "thing",
                  "things", "way", "ways", "two", "three", "four", "five"}
 
+# A sentence that lists what the one before it announced ("These included ...", "They are ...").
+ENUMERATION = re.compile(r"(?:These|They|Those)\s+(?:include[sd]?|are|were|comprise[sd]?|cover(?:ed)?)\b")
+
 SCORE_WEIGHTS = {"meaning": 0.40, "words": 0.30, "context": 0.10, "type": 0.12, "rank": 0.08}
 TYPE_MARGIN = 0.08  # a sentence of the expected answer type may win over a better-scored one this close
 NEXT_MARGIN = 0.05  # the following sentence joins the quote when it scores this close (lists, continuations)
@@ -278,14 +281,21 @@ class ExtractiveAnswerer:
 
     @staticmethod
     def _joined_with_next(best: Candidate, shortlist: list[Candidate]) -> Candidate:
-        """Quote the next sentence too when it continues the answer: the sentence announces it
-        (ends with ':') or the next sentence scores nearly as well (the rest of a list)."""
-        following = next((c for c in shortlist if c.passage.id == best.passage.id and c.start > best.end
-                          and not c.passage.text[best.end - c.passage.start:c.start - c.passage.start].strip()), None)
-        if following is None or not (best.text.rstrip().endswith(":") or following.score >= best.score - NEXT_MARGIN):
+        """Quote the next sentence too when it continues the answer: the sentence announces it (ends
+        with ':'), the next one enumerates what it announced ("... signed three orders. These included
+        ..."), or the next one scores nearly as well (the rest of a list)."""
+        passage = best.passage
+        following = next(((passage.start + a, passage.start + b) for a, b in sentence_spans(passage.text)
+                          if passage.start + a >= best.end and not passage.text[best.end - passage.start:a].strip()), None)
+        if following is None:
             return best
-        text = best.passage.text[best.start - best.passage.start:following.end - best.passage.start]
-        return Candidate(best.passage, best.rank, best.start, following.end, text, best.features, best.score)
+        text = passage.text[following[0] - passage.start:following[1] - passage.start]
+        scored = next((c for c in shortlist if c.passage.id == passage.id and c.start == following[0]), None)
+        if not (best.text.rstrip().endswith(":") or ENUMERATION.match(text)
+                or (scored is not None and scored.score >= best.score - NEXT_MARGIN)):
+            return best
+        text = passage.text[best.start - passage.start:following[1] - passage.start]
+        return Candidate(passage, best.rank, best.start, following[1], text, best.features, best.score)
 
     def _candidates(self, profile: QuestionProfile, passages: list[Passage]) -> list[Candidate]:
         candidates: list[Candidate] = []
