@@ -58,6 +58,7 @@ class SourceDocument:
 class LoadResult:
     documents: list[SourceDocument]
     warnings: list[str]
+    empty_roots: list[Path] = field(default_factory=list)  # folders that gave no document at all
 
 
 def document_id(path: Path, root: Path) -> str:
@@ -95,6 +96,8 @@ def load_corpora(roots: list[Path], max_file_bytes: int = 20_000_000) -> LoadRes
     texts: dict[str, str] = {}  # sha256 of the text -> doc id that has it
     for root in roots:
         loaded = load_corpus(root, max_file_bytes)
+        if not loaded.documents:
+            combined.empty_roots.append(root)
         known = {document.doc_id for document in combined.documents}
         combined.warnings += loaded.warnings
         for document in loaded.documents:

@@ -79,6 +79,11 @@ def ingest(settings: Settings, path: Path | list[Path] | None = None, rebuild: b
         report.repaired = store.sweep()
     records = store.document_records()
     current_ids = {document.doc_id for document in loaded.documents}
+    if loaded.empty_roots and set(records) - current_ids:
+        # A folder with no documents is far more often a wrong path or an unmounted disk than a wish
+        # to empty the index: keep what is indexed and say how to empty it on purpose.
+        raise RagqaError(f"{loaded.empty_roots[0]} holds no documents; nothing was changed, the "
+                         f"{len(records)} indexed documents are kept (to empty the index: ragqa ingest --rebuild)")
 
     pending: list[SourceDocument] = []
     for document in loaded.documents:

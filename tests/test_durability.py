@@ -34,6 +34,9 @@ def write_corpus(folder, documents=DOCUMENTS, version=1):
 def run_ingest(corpus, index):
     env = {k: v for k, v in os.environ.items() if not k.startswith("RAGQA_")}
     env |= SMALL_PASSAGES | {"RAGQA_INDEX_DIR": str(index)}
+    # tqdm redraws at most every 0.1 s by default: a short run could go from "0/14" to "14/14" with no
+    # report between, and the kill below would never land. Report every group written.
+    env["TQDM_MININTERVAL"] = "0"
     return subprocess.Popen([sys.executable, "-m", "app.cli", "ingest", "--progress", str(corpus)], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 

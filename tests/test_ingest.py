@@ -172,3 +172,21 @@ def test_a_running_assistant_picks_up_an_ingest_made_elsewhere(settings, corpus)
     assert found and found[0].doc_id == "delta"
     assert assistant.answerer.stats.frequency.get("zanzibarit", 0) == 1
     assert assistant.refresh_if_changed() is None
+
+
+def test_an_empty_folder_never_empties_the_index(settings, corpus, tmp_path):
+    others = tmp_path / "distractors"
+    others.mkdir()
+    (others / "delta.txt").write_text("An unrelated statement about trade.", encoding="utf-8")
+    first = ingest(settings, [corpus, others], progress=False)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    (empty / "README.md").write_text("put documents here", encoding="utf-8")  # skipped by the loader
+    for roots in ([empty], [empty, others]):  # alone, or as the corpus beside distractors
+        with pytest.raises(RagqaError, match="holds no documents; nothing was changed"):
+            ingest(settings, roots, progress=False)
+    store = open_store(settings, load_embedder(settings))
+    assert set(store.document_records()) == {"alpha", "beta", "gamma", "delta"}
+    assert store.passage_count() == first.passages_total
+    rebuilt = ingest(settings, [empty], rebuild=True, progress=False)  # emptying it on purpose
+    assert rebuilt.passages_total == 0
