@@ -3,7 +3,7 @@
 import pytest
 
 from app.answer.extractive import QuestionProfile
-from app.answer.names import countries_in, name_phrases, names_missing, people_in
+from app.answer.names import countries_in, name_phrases, names_missing, nationalities_committed, people_in
 from app.answer.terms import TermStats
 
 CORPUS = [  # lower-case uses make "order", "secretary", "cloud" ordinary words, not names
@@ -49,9 +49,22 @@ def test_a_question_commits_to_its_names_in_any_form(stats):
     assert names_missing(name_phrases("Which Chinese company sold the American chips?", stats.is_name), "It") == []
 
 
+def test_a_nationality_commits_to_its_country_only_when_the_corpus_never_mentions_it():
+    stats = TermStats(["Chinese firms sold chips in Malaysia.", "Huawei built a data center with a partner."])
+    question = "Which Kenyan partner built a data center with Huawei?"
+    phrases = nationalities_committed(name_phrases(question, stats.is_name), stats.uses)
+    assert ["Kenya"] in [names for names, _ in phrases]  # the question's first word does not hide the next
+    assert names_missing(phrases, "Huawei built a data center with a partner.") == ["Kenya"]
+    assert names_missing(phrases, "Huawei built a data center in Kenya with Safaricom.") == []
+    chinese = nationalities_committed(name_phrases("Which Chinese firm sold chips?", stats.is_name), stats.uses)
+    assert names_missing(chinese, "Huawei sold chips.") == []  # the corpus speaks of China: a qualifier
+
+
 @pytest.mark.parametrize("question, kind", [
     ("By what target year did the plan aim to lead?", "date"),
     ("What was the dollar value of the deal?", "number"),
+    ("What was Huawei's cloud business revenue in 2024?", "number"),
+    ("Which department pays for the order's publication?", "name"),
     ("Which specific countries make up the allies?", "name"),
 ])
 def test_what_kind_of_answer_a_question_wants(stats, question, kind):
@@ -67,6 +80,14 @@ def test_what_kind_of_answer_a_question_wants(stats, question, kind):
     ("Which country did American officials visit?", "U.S. officials travelled.", False),  # the question's own country
     ("What is the name of the official who heads the bureau?", "Google DeepMind showed it.", False),
     ("What is the name of the official who heads the bureau?", "Under Secretary Jeffrey Kessler leads it.", True),
+    ("Which department pays for the order's publication?", "President Donald J. Trump signed it.", False),
+    ("Which department pays for the order's publication?", "The Department shall act.", False),
+    ("Which department pays for the order's publication?", "Costs are borne by the Department of Commerce.", True),
+    ("Which department pays for the order's publication?", "The Commerce and State Departments will act.", True),
+    ("What was Huawei's cloud business revenue in 2024?", "Since 2024, Huawei has helped Algeria.", False),  # a year
+    ("How many packages were selected?", "It gets the tools identified in section 4 of this order.", False),
+    ("How many packages were selected?", "Executive Order 14320 selects them.", False),  # a reference, not a count
+    ("How many packages were selected?", "Three packages were selected.", True),
     ("Which senators joined the sponsor?", "Mr. Coons (for himself, Mr. Cotton) submitted it.", True),
     ("What is the name of the model Huawei launched?", "Huawei launched it for AI-driven services.", False),
     ("What is the name of the model Huawei launched?", "Huawei launched it for AI services.", False),  # a topic word

@@ -54,8 +54,9 @@ def test_length_batching_keeps_input_order(encoder):
     together = encoder.embed_texts(SENTENCES)
     one_by_one = np.vstack([encoder.embed_texts([s]) for s in SENTENCES])
     # int8 activations are scaled per batch, so padding moves a vector a little, never to another row
+    # (cosine >= 0.99 on CPUs with VNNI, 0.989 on an AVX2-only EPYC: its int8 kernels round differently)
     agreement = (together * one_by_one).sum(axis=1)
-    assert agreement.min() > 0.99, agreement
+    assert agreement.min() > 0.98, agreement
     assert ((together @ one_by_one.T).argmax(axis=1) == np.arange(len(SENTENCES))).all()
     assert encoder.embed_texts([]).shape[0] == 0
 

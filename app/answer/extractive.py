@@ -23,7 +23,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from app.answer.names import countries_in, name_phrases, names_missing, people_in, same_country
+from app.answer.names import (countries_in, name_phrases, names_missing, nationalities_committed, people_in,
+                              same_country)
 from app.answer.headings import asks_about_authoring, authoring_terms, byline_blocks, is_heading
 from app.answer.support import numbers_in
 from app.answer.terms import TermStats, acronyms_expanded, content_terms, related, words
@@ -33,8 +34,12 @@ from app.sentences import sentence_spans
 
 MONTHS = "january|february|march|april|may|june|july|august|september|october|november|december"
 DATE_PATTERN = re.compile(rf"\b({MONTHS}|(19|20)\d\d|\d{{1,2}}/\d{{1,2}}/\d{{2,4}})\b", re.I)
-NUMBER_PATTERN = re.compile(  # a quantity, not a year and not part of a code such as "910B" or "H20"
-    r"(?<![A-Za-z\d])(?!(?:19|20)\d\d\b)\d[\d,.]*(?![A-RT-Za-rt-z\d])|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|"
+# Numbers that point somewhere rather than count ("section 4", "Sec. 2", "Executive Order 14320", "50 U.S.C. 1622").
+REFERENCE = "".join(rf"(?<!{re.escape(word)} )" for word in
+                    ["section", "sec.", "part", "title", "chapter", "article", "paragraph", "page", "no.", "order",
+                     "u.s.c.", "c.f.r."])
+NUMBER_PATTERN = re.compile(  # a quantity, not a year, a reference or part of a code such as "910B" or "H20"
+    rf"{REFERENCE}(?<![A-Za-z\d])(?!(?:19|20)\d\d\b)\d[\d,.]*(?![A-RT-Za-rt-z\d])|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|"
     r"forty|fifty|sixty|ninety|hundred|thousand|million|billion|trillion|dozen|half|percent)\b",
     re.I,
 )
@@ -63,7 +68,7 @@ BYLINE_MIN_NAMED = 0.30  # share of the question's terms the title and by-line m
 
 
 # "which", then up to two qualifiers ("which specific", "what two other"), never a verb or article
-WHICH = r"\b(?:which|what)(?: (?!(?:is|was|are|were|did|does|do|has|have|had|the|a|an|will|would|can|could|should)\b)[a-z]+){0,2}?"
+WHICH = r"\b(?:which|what)(?: (?!(?:is|was|are|were|did|does|do|has|have|had|the|a|an|will|would|can|could|should)\b)[a-z.\-]+){0,2}?"
 
 
 def expected_answer_type(question: str) -> str | None:
@@ -73,11 +78,13 @@ def expected_answer_type(question: str) -> str | None:
                  r"\b(on|in|by) what ([a-z]+ )?(date|year|month)\b", q):  # "by what target year"
         return "date"
     if re.search(r"\b(how (many|much|long|large|big|high|far)|what (share|percentage|portion|fraction|amount|number|"
-                 r"figure|threshold|cap|limit|size|total|value|cost|price|sum))\b|^what (is|was|are|were) the [\w\- ]*?\b(cap|limit|"
-                 r"threshold|number|share|percentage|amount|total|size|figure|deadline|value|cost|price|sum)\b", q):
+                 r"figure|threshold|cap|limit|size|total|value|cost|price|sum|rate|[a-z]+ly rate))\b|^what (is|was|are|were) (the )?"
+                 r"[\w\-’' ]*?\b(cap|limit|threshold|number|share|percentage|amount|total|size|figure|deadline|value|cost|"
+                 r"price|sum|rate|revenues?|sales|spending|budget|profits?|income|investment|funding|valuation)\b", q):
         return "number"
     if re.search(rf"^(who|whom|whose|where)\b|\bname of\b|\bnamed\b|{WHICH} (person|official|senator|senators|company|companies|"
-                 r"firm|firms|organi[sz]ation|agency|agencies|university|institute|country|countries|city|cities|"
+                 r"firm|firms|organi[sz]ation|agency|agencies|department|departments|ministry|ministries|bureau|office|"
+                 r"government|governments|committee|committees|court|university|institute|country|countries|city|cities|"
                  r"nation|nations|region|place|state|states)\b|\bin which (city|country)\b", q):
         return "name"
     return None
@@ -104,6 +111,30 @@ def countries_wanted(question: str) -> int:
     return 2 if match.group(1).lower() in {"countries", "nations"} else 1
 
 
+# "which department", "what government office": the answer is an institution whose name carries that word
+# ("Department of Commerce", "Commerce Department"); a person's name does not answer it.
+INSTITUTION_QUESTION = re.compile(rf"{WHICH} (department|ministr(?:y|ies)|bureau|office|committee|court|university|"
+                                  rf"institute)s?\b", re.I)
+
+
+def institution_wanted(question: str) -> str | None:
+    """The capitalised word an institution's name asked for by `question` carries, or None."""
+    match = INSTITUTION_QUESTION.search(question)
+    if not match:
+        return None
+    return re.sub(r"ies$", "y", match.group(1).lower()).capitalize()
+
+
+def institution_names(institution: str, text: str) -> list[str]:
+    """The distinguishing words of the `institution`s `text` names: "Commerce" for "Department of Commerce",
+    "Commerce Department" or "Commerce and State Departments". Not a test of is_name: "commerce" is also
+    an ordinary word, while "Department of Commerce" is a name whatever its words."""
+    word = r"([A-Z][\w’'\-]+)"
+    forms = rf"(?:{institution}|{re.sub(r'y$', 'ie', institution)}s)"  # "Ministry", "Ministries"
+    pattern = rf"{word}(?: and [A-Z][\w’'\-]+)? {forms}\b|\b{forms} (?:of|on|for) (?:the )?{word}"
+    return [m for match in re.finditer(pattern, text) for m in match.groups() if m]
+
+
 def _abbreviates(word: str, question_words: list[str]) -> bool:
     """"LLM" when the question says "large language model": the question already names it."""
     if not (word.isupper() and len(word) >= 2):
@@ -125,6 +156,7 @@ class QuestionProfile:
     names: list[tuple[list[str], str]]  # the names it commits to (app.answer.names)
     countries: int  # how many countries the answer must name (0: not a country question)
     person: bool  # the answer must name a person ("the name of the official who...")
+    institution: str | None  # the answer must name an institution carrying this word ("Department")
 
     @classmethod
     def build(cls, question: str, stats: TermStats) -> "QuestionProfile":
@@ -136,8 +168,8 @@ class QuestionProfile:
         keys |= {term for term in weights if stats.frequency.get(term, 0) == 0}  # words the corpus never uses
         numbers = re.findall(r"(?<![\w.])\d[\d,.]*\d|(?<![\w.])\d", question)
         return cls(question, weights, keys & set(weights), expected_answer_type(question), words(question), numbers,
-                   name_phrases(question, stats.is_name), countries_wanted(question),
-                   bool(PERSON_QUESTION.search(question)))
+                   nationalities_committed(name_phrases(question, stats.is_name), stats.uses), countries_wanted(question),
+                   bool(PERSON_QUESTION.search(question)), institution_wanted(question))
 
     def holds_answer_type(self, text: str, stats: TermStats) -> bool:
         """Whether `text` holds the kind of answer asked for: a date, a number, a name the question
@@ -154,6 +186,9 @@ class QuestionProfile:
             asked = countries_in(self.text)
             new = {c for c in countries_in(text) if not any(same_country(c, other) for other in asked)}
             return len(new) >= self.countries
+        if self.institution:
+            return any(word.lower() not in self.question_words and word not in {"The", "This", "That"}
+                       for word in institution_names(self.institution, text))
         names = {m.group(0) for m in NAME_PATTERN.finditer(text)
                  if stats.is_name(m.group(0)) and not DESCRIPTIVE.search(m.group(0)) and not stats.is_topic(m.group(0))}
         return any(name.lower() not in self.question_words and not _abbreviates(name, self.question_words)
@@ -259,7 +294,7 @@ class ExtractiveAnswerer:
         candidates.sort(key=lambda c: c.features["words"] + 0.5 * c.features["context"] + 0.3 * c.features["rank"],
                         reverse=True)
         shortlist = candidates[: self.rerank_sentences]
-        vectors = np.asarray(self.encoder.embed_texts([question] + [c.read_with + c.text for c in shortlist]))
+        vectors = np.asarray(self.encoder.embed_texts([question] + [(c.read_with or c.passage.title + ": ") + c.text for c in shortlist]))
         for candidate, cosine in zip(shortlist, vectors[1:] @ vectors[0]):
             candidate.features["meaning"] = float(cosine)
             candidate.score = sum(weight * candidate.features[name] for name, weight in SCORE_WEIGHTS.items())

@@ -21,6 +21,9 @@ from app.answer.terms import acronyms_expanded, content_terms, related
 # but not by words that end a name ("Indonesia for the ICT sector" is two).
 CAPITALISED_RUN = re.compile(r"[A-Z][\w’'\-]*(?:(?:\s+(?:of|and|&))*\s+[A-Z][\w’'\-]*)*")
 WORD = re.compile(r"[A-Z][\w’'\-]*")
+MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+          "November", "December"]
+WEEKDAY = re.compile(r"(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)(?:’s|'s)?")
 # Country words that are also ordinary words of names ("South Africa", "United Kingdom").
 GENERIC_COUNTRY_WORDS = {"republic", "of", "the", "and", "islands", "island", "united", "democratic", "people's",
                          "kingdom", "federation", "state", "states", "saint", "south", "north", "new", "great",
@@ -53,6 +56,30 @@ def _word_of_country(word: str) -> bool:
                if len(country) >= 5)  # "Kenyan", "Chinese", "Japanese"; not "George" for "Georgia"
 
 
+def _country_of_adjective(word: str) -> str | None:
+    """"Kenya" for "Kenyan": the country a nationality adjective stands for (None for other words)."""
+    bare = word.lower().rstrip("’'s")
+    if bare in _country_words():
+        return None
+    matches = [country for country in _country_words() if len(country) >= 5
+               and bare.startswith(country[:-1]) and len(bare) - len(country) <= 3]
+    return max(matches, key=len).capitalize() if matches else None  # "Nigerian": Nigeria, not Niger
+
+
+def nationalities_committed(phrases: list[tuple[list[str], str]],
+                            corpus_uses: Callable[[str], bool]) -> list[tuple[list[str], str]]:
+    """A nationality adjective commits to nothing ("the Chinese firm", "American chips")
+    unless the corpus never mentions that country: then "Which Kenyan partner ..." asks about Kenya,
+    and no passage can answer it. Such adjectives are replaced by their country."""
+    def committed(word: str) -> str:
+        country = _country_of_adjective(word)
+        if country is None or corpus_uses(word) or corpus_uses(country):
+            return word
+        return country
+
+    return [([committed(word) for word in names], initials) for names, initials in phrases]
+
+
 def countries_in(text: str) -> set[str]:
     """The countries `text` names, as written: capitalised country words and common abbreviations."""
     found = {w for w in WORD.findall(text) if _word_of_country(w.rstrip("’'s"))}
@@ -82,9 +109,10 @@ def name_phrases(question: str, is_name: Callable[[str], bool]) -> list[tuple[li
     "Bureau of Industry and Security" is mentioned by a text that says "BIS"."""
     phrases = []
     for match in CAPITALISED_RUN.finditer(question):
+        run = WORD.findall(match.group(0))
         if match.start() == 0 or re.search(r"[.!?]\s*$", question[:match.start()]):
-            continue  # a sentence's first word is capitalised whatever it is
-        run = [w for w in WORD.findall(match.group(0)) if len(w.rstrip("’'s")) >= 2]  # not "U" of "U.S."
+            run = run[1:]  # a sentence's first word is capitalised whatever it is ("Which Kenyan partner")
+        run = [w for w in run if len(w.rstrip("’'s")) >= 2 and not WEEKDAY.fullmatch(w)]
         names = [w for w in run if w.isupper() or is_name(w)]
         if names:
             phrases.append((names, "".join(w[0] for w in run) if len(run) >= 2 else ""))
@@ -100,6 +128,9 @@ def names_missing(phrases: list[tuple[list[str], str]], text: str) -> list[str]:
         if word in acronyms or acronyms_expanded(word, text):  # "ICT": "information and communications technology"
             return True
         bare = word.lower().rstrip("’'s")
+        if word.rstrip("’'s") in MONTHS:  # "by August 2025": the month in words, or in a date such as 2025-08-01
+            number = MONTHS.index(word.rstrip("’'s")) + 1
+            return bool(re.search(rf"\b{word.rstrip('’s')}\b|\b\d{{4}}-{number:02d}-\d{{2}}\b", text))
         if _word_of_country(bare) and bare not in _country_words():
             return True  # "the Chinese firm", "American chips": a nationality qualifies, it names nothing asked about
         forms = _country_form(word)

@@ -69,6 +69,10 @@ class TermStats:
         """A capitalised word that the corpus never writes in lower case ("Coons", "Egypt", not "Order")."""
         return word[:1].isupper() and word.lower() not in self.common_words
 
+    def uses(self, word: str) -> bool:
+        """Whether any passage uses `word` (in some word form)."""
+        return any(self.frequency.get(term, 0) for term in content_terms(word))
+
     def is_topic(self, word: str) -> bool:
         """A word most passages use ("AI" here): it names the corpus's subject, not a particular answer."""
         return any(self.frequency.get(term, 0) > TOPIC_SHARE * self.count for term in content_terms(word))
