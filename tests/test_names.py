@@ -84,6 +84,8 @@ def test_what_kind_of_answer_a_question_wants(stats, question, kind):
     ("Which department pays for the order's publication?", "The Department shall act.", False),
     ("Which department pays for the order's publication?", "Costs are borne by the Department of Commerce.", True),
     ("Which department pays for the order's publication?", "The Commerce and State Departments will act.", True),
+    ("Which offices review the proposals?", "President Donald J. Trump reviews them.", False),  # plural nouns too
+    ("Which offices review the proposals?", "The Office of Science and Technology Policy reviews them.", True),
     ("What was Huawei's cloud business revenue in 2024?", "Since 2024, Huawei has helped Algeria.", False),  # a year
     ("How many packages were selected?", "It gets the tools identified in section 4 of this order.", False),
     ("How many packages were selected?", "Executive Order 14320 selects them.", False),  # a reference, not a count

@@ -23,8 +23,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from app.answer.names import (countries_in, name_phrases, names_missing, nationalities_committed, people_in,
-                              same_country)
+from app.answer.names import (MONTHS, countries_in, name_phrases, names_missing, nationalities_committed,
+                              people_in, same_country)
 from app.answer.headings import asks_about_authoring, authoring_terms, byline_blocks, is_heading
 from app.answer.support import numbers_in
 from app.answer.terms import TermStats, acronyms_expanded, content_terms, related, words
@@ -32,8 +32,7 @@ from app.quantized import TextEncoder
 from app.schema import Citation, Passage
 from app.sentences import sentence_spans
 
-MONTHS = "january|february|march|april|may|june|july|august|september|october|november|december"
-DATE_PATTERN = re.compile(rf"\b({MONTHS}|(19|20)\d\d|\d{{1,2}}/\d{{1,2}}/\d{{2,4}})\b", re.I)
+DATE_PATTERN = re.compile(rf"\b({'|'.join(MONTHS)}|(19|20)\d\d|\d{{1,2}}/\d{{1,2}}/\d{{2,4}})\b", re.I)
 # Numbers that point somewhere rather than count ("section 4", "Sec. 2", "Executive Order 14320", "50 U.S.C. 1622").
 REFERENCE = "".join(rf"(?<!{re.escape(word)} )" for word in
                     ["section", "sec.", "part", "title", "chapter", "article", "paragraph", "page", "no.", "order",
@@ -67,6 +66,9 @@ BYLINE_DOCUMENTS = 3  # by-lines are read from this many of the top retrieved do
 BYLINE_MIN_NAMED = 0.30  # share of the question's terms the title and by-line must hold: the question names the document
 
 
+# Institutions whose names carry the noun ("Department of Commerce"), singular or plural.
+INSTITUTION_NOUN = r"(departments?|ministr(?:y|ies)|bureaus?|offices?|committees?|courts?|universit(?:y|ies)|institutes?)"
+
 # "which", then up to two qualifiers ("which specific", "what two other"), never a verb or article
 WHICH = r"\b(?:which|what)(?: (?!(?:is|was|are|were|did|does|do|has|have|had|the|a|an|will|would|can|could|should)\b)[a-z.\-]+){0,2}?"
 
@@ -83,9 +85,8 @@ def expected_answer_type(question: str) -> str | None:
                  r"price|sum|rate|revenues?|sales|spending|budget|profits?|income|investment|funding|valuation)\b", q):
         return "number"
     if re.search(rf"^(who|whom|whose|where)\b|\bname of\b|\bnamed\b|{WHICH} (person|official|senator|senators|company|companies|"
-                 r"firm|firms|organi[sz]ation|agency|agencies|department|departments|ministry|ministries|bureau|office|"
-                 r"government|governments|committee|committees|court|university|institute|country|countries|city|cities|"
-                 r"nation|nations|region|place|state|states)\b|\bin which (city|country)\b", q):
+                 rf"firm|firms|organi[sz]ation|agency|agencies|{INSTITUTION_NOUN}|government|governments|country|"
+                 r"countries|city|cities|nation|nations|region|place|state|states)\b|\bin which (city|country)\b", q):
         return "name"
     return None
 
@@ -113,8 +114,7 @@ def countries_wanted(question: str) -> int:
 
 # "which department", "what government office": the answer is an institution whose name carries that word
 # ("Department of Commerce", "Commerce Department"); a person's name does not answer it.
-INSTITUTION_QUESTION = re.compile(rf"{WHICH} (department|ministr(?:y|ies)|bureau|office|committee|court|university|"
-                                  rf"institute)s?\b", re.I)
+INSTITUTION_QUESTION = re.compile(rf"{WHICH} {INSTITUTION_NOUN}\b", re.I)
 
 
 def institution_wanted(question: str) -> str | None:
@@ -122,14 +122,14 @@ def institution_wanted(question: str) -> str | None:
     match = INSTITUTION_QUESTION.search(question)
     if not match:
         return None
-    return re.sub(r"ies$", "y", match.group(1).lower()).capitalize()
+    return re.sub(r"s$", "", re.sub(r"ies$", "y", match.group(1).lower())).capitalize()  # "Ministries": Ministry
 
 
 def institution_names(institution: str, text: str) -> list[str]:
     """The distinguishing words of the `institution`s `text` names: "Commerce" for "Department of Commerce",
     "Commerce Department" or "Commerce and State Departments". Not a test of is_name: "commerce" is also
     an ordinary word, while "Department of Commerce" is a name whatever its words."""
-    word = r"([A-Z][\w’'\-]+)"
+    word = r"(?!(?:The|This|That|Each|Every)\b)([A-Z][\w’'\-]+)"  # "The Office of Science": Science
     forms = rf"(?:{institution}|{re.sub(r'y$', 'ie', institution)}s)"  # "Ministry", "Ministries"
     pattern = rf"{word}(?: and [A-Z][\w’'\-]+)? {forms}\b|\b{forms} (?:of|on|for) (?:the )?{word}"
     return [m for match in re.finditer(pattern, text) for m in match.groups() if m]
@@ -187,8 +187,7 @@ class QuestionProfile:
             new = {c for c in countries_in(text) if not any(same_country(c, other) for other in asked)}
             return len(new) >= self.countries
         if self.institution:
-            return any(word.lower() not in self.question_words and word not in {"The", "This", "That"}
-                       for word in institution_names(self.institution, text))
+            return any(word.lower() not in self.question_words for word in institution_names(self.institution, text))
         names = {m.group(0) for m in NAME_PATTERN.finditer(text)
                  if stats.is_name(m.group(0)) and not DESCRIPTIVE.search(m.group(0)) and not stats.is_topic(m.group(0))}
         return any(name.lower() not in self.question_words and not _abbreviates(name, self.question_words)
@@ -238,6 +237,12 @@ class Candidate:
     features: dict[str, float] = field(default_factory=dict)
     score: float = 0.0
     read_with: str = ""  # text read before the quote when judging its meaning (a by-line's document title)
+
+    @property
+    def as_read(self) -> str:
+        """The quote as its meaning is judged: after its by-line's title and publisher, or after its
+        document's title ("(d) The costs ... shall be borne by ..." reads as part of the order)."""
+        return (self.read_with or self.passage.title + ": ") + self.text
 
 
 @dataclass
@@ -294,7 +299,7 @@ class ExtractiveAnswerer:
         candidates.sort(key=lambda c: c.features["words"] + 0.5 * c.features["context"] + 0.3 * c.features["rank"],
                         reverse=True)
         shortlist = candidates[: self.rerank_sentences]
-        vectors = np.asarray(self.encoder.embed_texts([question] + [(c.read_with or c.passage.title + ": ") + c.text for c in shortlist]))
+        vectors = np.asarray(self.encoder.embed_texts([question] + [c.as_read for c in shortlist]))
         for candidate, cosine in zip(shortlist, vectors[1:] @ vectors[0]):
             candidate.features["meaning"] = float(cosine)
             candidate.score = sum(weight * candidate.features[name] for name, weight in SCORE_WEIGHTS.items())

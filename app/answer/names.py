@@ -131,7 +131,7 @@ def names_missing(phrases: list[tuple[list[str], str]], text: str) -> list[str]:
         if word.rstrip("’'s") in MONTHS:  # "by August 2025": the month in words, or in a date such as 2025-08-01
             number = MONTHS.index(word.rstrip("’'s")) + 1
             return bool(re.search(rf"\b{word.rstrip('’s')}\b|\b\d{{4}}-{number:02d}-\d{{2}}\b", text))
-        if _word_of_country(bare) and bare not in _country_words():
+        if _country_of_adjective(word) is not None:
             return True  # "the Chinese firm", "American chips": a nationality qualifies, it names nothing asked about
         forms = _country_form(word)
         if forms is not None:  # "Beijing's strategy" is mentioned by a text about China or the PRC
