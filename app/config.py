@@ -70,7 +70,7 @@ class Settings(BaseSettings):
         Path.home() / ".cache" / "ragqa", description="Where the int8 copy of the model is kept once made."
     )
     abstain_threshold: float = Field(
-        0.245, ge=0.0, le=1.0, description="Minimum evidence (0-1) for an answer; below it the answer abstains "
+        0.188, ge=0.0, le=1.0, description="Minimum evidence (0-1) for an answer; below it the answer abstains "
         "(scripts/fit_evidence.py: the middle of the range that gets the most eval cases right)."
     )
     refresh_seconds: float = Field(

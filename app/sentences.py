@@ -26,6 +26,9 @@ EXTRA_ABBREVIATIONS = {
 
 
 BLANK_LINE = re.compile(r"\n[ \t\r\f\v]*\n")
+LIST_MARKER = r"[ \t]*(?:[-•*–]|\(?[a-z0-9]{1,3}\)|\d{1,2}\.)[ \t]"  # "- ", "• ", "(a) ", "2. "
+LIST_ITEM = re.compile(LIST_MARKER)
+LIST_ITEM_LINE = re.compile(rf"(?<=\n){LIST_MARKER}")
 TERMINAL_OR_JOINER = re.compile(r"[.!?,;:\-–—(]$|\b(and|or|of|the|to|in|for|a|an)$")
 
 
@@ -47,11 +50,22 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
         block_end = match.start() if match else len(text)
         block = text[block_start:block_end]
         for start, end in _tokenizer().span_tokenize(block):
-            for line_start, line_end in _split_header_lines(block, start, end):
-                spans.append((block_start + line_start, block_start + line_end))
+            for item_start, item_end in _split_list_items(block, start, end):
+                for line_start, line_end in _split_header_lines(block, item_start, item_end):
+                    spans.append((block_start + line_start, block_start + line_end))
         if match:
             block_start = match.end()
     return spans
+
+
+def _split_list_items(block: str, start: int, end: int) -> list[tuple[int, int]]:
+    """Split a span where a line starts a list item ("- In April 2025, ..."): punkt does not end a
+    sentence before a lower-case or punctuation token, so two items would read as one sentence."""
+    cuts = [m.start() for m in LIST_ITEM_LINE.finditer(block, start, end)]
+    bounds = [start, *cuts, end]
+    pieces = [(a, b) for a, b in zip(bounds, bounds[1:])]
+    return [(a + len(block[a:b]) - len(block[a:b].lstrip()), a + len(block[a:b].rstrip()))
+            for a, b in pieces if block[a:b].strip()]
 
 
 def _split_header_lines(block: str, start: int, end: int) -> list[tuple[int, int]]:

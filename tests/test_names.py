@@ -62,6 +62,7 @@ def test_a_nationality_commits_to_its_country_only_when_the_corpus_never_mention
 
 @pytest.mark.parametrize("question, kind", [
     ("By what target year did the plan aim to lead?", "date"),
+    ("On exactly which day in April 2025 was the order signed?", "date"),
     ("What was the dollar value of the deal?", "number"),
     ("What was Huawei's cloud business revenue in 2024?", "number"),
     ("Which department pays for the order's publication?", "name"),

@@ -26,3 +26,13 @@ def test_legal_citations_do_not_end_sentences():
             "(50 U.S.C. 1601 et seq.), and section 301, I find a threat. Smith et al. agree.")
     sentences = [text[s:e] for s, e in sentence_spans(text)]
     assert sentences == [text[:text.index(" Smith")], "Smith et al. agree."]
+
+
+def test_each_list_item_is_its_own_sentence():
+    text = ("Since 2020:\n- In January 2025, he signed an order. It reversed one.\n- In April 2025, he signed one\n"
+            "  on education.\n(a) The costs. (b) Other costs.")
+    sentences = [text[s:e] for s, e in sentence_spans(text)]
+    assert "- In January 2025, he signed an order." in sentences
+    assert "- In April 2025, he signed one\n  on education." in sentences  # a wrapped item stays whole
+    assert "(b) Other costs." in sentences
+    assert "".join(split_sentences(text)) == text

@@ -26,11 +26,13 @@ import numpy as np
 from app.answer.names import (MONTHS, countries_in, name_phrases, names_missing, nationalities_committed,
                               people_in, same_country)
 from app.answer.headings import asks_about_authoring, authoring_terms, byline_blocks, is_heading
+from app.answer.specifics import (asked_action, asked_title, counted_terms, counts, people_with_other_titles,
+                                  states_action, states_new_date)
 from app.answer.support import numbers_in
 from app.answer.terms import TermStats, acronyms_expanded, content_terms, related, words
 from app.quantized import TextEncoder
 from app.schema import Citation, Passage
-from app.sentences import sentence_spans
+from app.sentences import LIST_ITEM, sentence_spans
 
 DATE_PATTERN = re.compile(rf"\b({'|'.join(MONTHS)}|(19|20)\d\d|\d{{1,2}}/\d{{1,2}}/\d{{2,4}})\b", re.I)
 # Numbers that point somewhere rather than count ("section 4", "Sec. 2", "Executive Order 14320", "50 U.S.C. 1622").
@@ -75,9 +77,8 @@ WHICH = r"\b(?:which|what)(?: (?!(?:is|was|are|were|did|does|do|has|have|had|the
 
 def expected_answer_type(question: str) -> str | None:
     q = question.lower().strip()
-    if re.search(r"\bwhat date\b|^(when|since when|by when|(in|on|by|as of|from) (what|which) ([a-z]+ )?(year|month|date|day)|"
-                 r"(what|which) ([a-z]+ )?(year|month|date|day))\b|\bwhat (is|was) the date\b|"
-                 r"\b(on|in|by) what ([a-z]+ )?(date|year|month)\b", q):  # "by what target year"
+    if re.search(r"\bwhat date\b|^(when|since when|by when)\b|\b(what|which) ([a-z]+ )?(year|month|date|day)\b|"
+                 r"\bwhat (is|was) the date\b", q):  # "by what target year", "on exactly which day"
         return "date"
     if re.search(r"\b(how (many|much|long|large|big|high|far)|what (share|percentage|portion|fraction|amount|number|"
                  r"figure|threshold|cap|limit|size|total|value|cost|price|sum|rate|[a-z]+ly rate))\b|^what (is|was|are|were) (the )?"
@@ -157,6 +158,9 @@ class QuestionProfile:
     countries: int  # how many countries the answer must name (0: not a country question)
     person: bool  # the answer must name a person ("the name of the official who...")
     institution: str | None  # the answer must name an institution carrying this word ("Department")
+    title: str | None  # the person asked for holds this office ("secretary"): others named with another title are not
+    counted: set[str]  # "how many X": the terms of X, which a number in the answer must count
+    action: str | None  # "who introduced X": the sentence naming the person must say the action (app.answer.specifics)
 
     @classmethod
     def build(cls, question: str, stats: TermStats) -> "QuestionProfile":
@@ -167,21 +171,32 @@ class QuestionProfile:
         keys |= content_terms(" ".join(focus))
         keys |= {term for term in weights if stats.frequency.get(term, 0) == 0}  # words the corpus never uses
         numbers = re.findall(r"(?<![\w.])\d[\d,.]*\d|(?<![\w.])\d", question)
-        return cls(question, weights, keys & set(weights), expected_answer_type(question), words(question), numbers,
+        answer_type = expected_answer_type(question)
+        person = PERSON_QUESTION.search(question)
+        return cls(question, weights, keys & set(weights), answer_type, words(question), numbers,
                    nationalities_committed(name_phrases(question, stats.is_name), stats.uses), countries_wanted(question),
-                   bool(PERSON_QUESTION.search(question)), institution_wanted(question))
+                   bool(person), institution_wanted(question), asked_title(person.group(0)) if person else None,
+                   counted_terms(question) if answer_type == "number" else set(),
+                   None if asks_about_authoring(question, answer_type) else asked_action(question))
 
     def holds_answer_type(self, text: str, stats: TermStats) -> bool:
         """Whether `text` holds the kind of answer asked for: a date, a number, a name the question
-        lacks (a country, for a "which country" question; at least two for "which countries")."""
+        lacks (a country, for a "which country" question; at least two for "which countries"), and the
+        specific thing asked (app.answer.specifics): a date the question does not already state, a count
+        of what "how many" counts, a person of the asked office, the asked action."""
+        if self.action and not states_action(self.action, text):
+            return False
         if self.person:
-            return any(surname.lower() not in self.question_words for surname in people_in(text, stats.is_name))
+            people = people_in(text, stats.is_name)
+            if self.title:
+                people -= people_with_other_titles(self.title, text)
+            return any(surname.lower() not in self.question_words for surname in people)
         if self.answer_type is None:
             return True
         if self.answer_type == "date":
-            return bool(DATE_PATTERN.search(text))
+            return states_new_date(self.text, text) or bool(re.search(r"\b\d{1,2}/\d{1,2}/\d{2,4}\b", text))
         if self.answer_type == "number":
-            return bool(NUMBER_PATTERN.search(text))
+            return bool(NUMBER_PATTERN.search(text)) and (not self.counted or counts(self.counted, text))
         if self.countries:
             asked = countries_in(self.text)
             new = {c for c in countries_in(text) if not any(same_country(c, other) for other in asked)}
@@ -396,6 +411,8 @@ class ExtractiveAnswerer:
         ("In May, ... . The same month, Malaysia ...")."""
         passage = candidate.passage
         previous_text = passage.text[previous[0]:previous[1]]
+        if LIST_ITEM.match(candidate.text):
+            return candidate  # an item of a list stands alone: "- In April 2025, ..." is not dated by the item before
         if is_heading(previous_text) or not profile.holds_answer_type(previous_text, self.stats):
             return candidate
         text = passage.text[previous[0]:candidate.end - passage.start]

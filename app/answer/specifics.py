@@ -1,0 +1,144 @@
+"""What a quote must hold beyond the right kind of answer: the specific thing the question asks.
+
+"Adjacent detail" questions ask for something next to what a document says: the exact day of an
+order the text dates only by month, the number of proposals received when the text counts only days,
+the name of a Secretary when the text names only the President, who introduced a speaker when the
+text only says someone did. A sentence holding *a* date, *a* number or *a* person is then no answer.
+These checks say what the answer must hold instead:
+- a date more specific than, or other than, the dates the question itself states;
+- for "how many X", a number that counts X (the number followed closely by X);
+- for "the name of the Secretary ...", a person named with that title, not with another one;
+- for "who introduced/led X", the asked action in the sentence that names the person.
+"""
+
+from __future__ import annotations
+
+import re
+
+from app.answer.names import MONTHS
+from app.answer.terms import content_terms, related, words
+
+_MONTH = "|".join(MONTHS)
+# "May 15, 2019", "May 2024", "15 May 2019", "May", "2019", "5/15/2019"
+DATE_MENTION = re.compile(
+    rf"\b(?:(?P<day1>\d{{1,2}})\s+)?(?P<month>{_MONTH})\b(?:\s+(?P<day2>\d{{1,2}})(?:st|nd|rd|th)?\b)?"
+    rf"(?:,?\s+(?P<year1>(?:19|20)\d\d)\b)?|\b(?P<year2>(?:19|20)\d\d)\b|\b(?P<numeric>\d{{1,2}}/\d{{1,2}}/\d{{2,4}})\b",
+    re.I)
+
+
+# "which day in April 2025", "when during 2019": the time frame the asked date falls within
+FRAME = re.compile(r"\b(?:in|during|of|within)\s+(?:early\s+|late\s+|mid-?\s*)?$", re.I)
+
+
+def _date_parts(text: str, frames_only: bool = False) -> list[frozenset[str]]:
+    """Each date `text` mentions, as the parts it states: {"month:may", "day:15", "year:2019"}; with
+    `frames_only`, only those that set a time frame ("in April 2025")."""
+    mentions = []
+    for match in DATE_MENTION.finditer(text):
+        if frames_only and not FRAME.search(text[:match.start()]):
+            continue
+        if match.group("numeric"):
+            mentions.append(frozenset({"numeric:" + match.group("numeric")}))
+            continue
+        parts = {"month:" + (match.group("month") or "").lower(), "day:" + (match.group("day1") or match.group("day2") or ""),
+                 "year:" + (match.group("year1") or match.group("year2") or "")}
+        mentions.append(frozenset(p for p in parts if not p.endswith(":")))
+    return mentions
+
+
+def _within(mention: frozenset[str], frame: frozenset[str]) -> bool:
+    """No part of `mention` contradicts `frame`: "May 15" and "May 15, 2019" are within "2019", "January 2025"
+    is not within "April 2025"."""
+    stated = dict(part.split(":", 1) for part in frame)
+    return all(stated.get(key, value) == value for key, value in (part.split(":", 1) for part in mention))
+
+
+def states_new_date(question: str, text: str) -> bool:
+    """Whether `text` dates something more specifically than the question does, inside the time frame
+    the question sets: "April 23, 2025" or "May" answer "when in 2025 ...", but neither "In April 2025"
+    nor "In January 2025" answers "which day in April 2025"."""
+    asked, frames = _date_parts(question), _date_parts(question, frames_only=True)
+    return any(not any(mention <= known for known in asked) and all(_within(mention, frame) for frame in frames)
+               for mention in _date_parts(text))
+
+
+# The words between "how many" and the verb: "how many industry consortium proposals has ..."
+COUNTED = re.compile(r"\bhow many\s+((?:[\w\-’']+\s+){0,3}?[\w\-’']+?)(?=\s+(?:has|have|had|is|are|was|were|did|does|do|"
+                     r"will|would|can|could|should|may|might|must|in|of|for|from|under|to|that|which|who|on|at|by|"
+                     r"with|per|across|would|the|a|an)\b|\s*[?,.]|$)", re.I)
+NUMBER_WORDS = ("one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|"
+                "seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|dozen|"
+                "dozens|hundreds|thousands|millions")
+COUNT = re.compile(rf"(?<![\w.])\d[\d,.]*\+?(?![\w])|\b(?:{NUMBER_WORDS})\b", re.I)
+COUNTED_WITHIN = 4  # words between a number and the noun it counts ("over 90 Federal policy actions")
+
+
+def counted_terms(question: str) -> set[str]:
+    """The content terms of what a "how many" question counts ("proposals", "industry", "consortium")."""
+    match = COUNTED.search(question)
+    return content_terms(match.group(1)) if match else set()
+
+
+def counts(terms: set[str], text: str) -> bool:
+    """Whether a number in `text` counts one of `terms`: it comes at most a few words before it
+    ("18 allies", "more than 50 countries", "1,700 advanced GPUs"), not "90 days" for proposals."""
+    for match in COUNT.finditer(text):
+        following = content_terms(" ".join(words(text[match.end():])[:COUNTED_WITHIN]))
+        if any(related(term, other) for term in terms for other in following):
+            return True
+    return False
+
+
+# Titles a question can ask a person by; the answer must name a person with that title (or a
+# courtesy title such as "Mr.", which contradicts no office).
+TITLES = ("secretary", "senator", "president", "director", "minister", "ambassador", "chair", "chairman", "chairwoman",
+          "governor", "commissioner", "administrator", "representative", "speaker", "judge", "justice")
+TITLE_QUESTION = re.compile(rf"\b({'|'.join(TITLES)})s?\b", re.I)
+TITLED_PERSON = re.compile(  # "Secretary Rubio", "Secretary of State Marco Rubio", "President Donald J. Trump"
+    rf"\b({'|'.join(t.capitalize() for t in TITLES)}|Under Secretary|Vice President)"
+    r"(?:\s+of(?:\s+the)?(?:\s+[A-Z][\w’'\-]+)+)?\s+([A-Z][\w’'\-]+)(?:\s+(?:[A-Z]\.\s+)?([A-Z][\w’'\-]+))?")
+
+
+def asked_title(question: str) -> str | None:
+    """"secretary" for "What is the name of the Secretary of Commerce ...": the office asked about."""
+    match = TITLE_QUESTION.search(question)
+    return match.group(1).lower() if match else None
+
+
+def people_with_other_titles(title: str, text: str) -> set[str]:
+    """The surnames `text` gives only with a title other than `title` ("Trump" in "President Donald J. Trump"
+    for a question about a Secretary): such a person is not the one asked for."""
+    titled: dict[str, set[str]] = {}
+    for match in TITLED_PERSON.finditer(text):
+        for name in match.group(2, 3):  # "Donald" and "Trump": app.answer.names.people_in may take either
+            if name:
+                titled.setdefault(name, set()).add(match.group(1).lower().split()[-1])
+    return {surname for surname, titles in titled.items() if title not in titles and
+            not any(t.startswith(title) or title.startswith(t) for t in titles)}
+
+
+# "Who introduced ...", "who led ...": the action the person asked for did.
+ACTION_QUESTION = re.compile(r"^\s*who\s+(?!(?:is|was|are|were|has|have|had|did|does|do|will|would|can|could|should|"
+                             r"may|might|must)\b)([a-z]+)\b", re.I)
+# Past forms that share no stem with the present ("led" for "lead"), as questions and texts use both.
+IRREGULAR = {"led": "lead", "met": "meet", "wrote": "write", "written": "write", "spoke": "speak", "spoken": "speak",
+             "made": "make", "took": "take", "taken": "take", "gave": "give", "given": "give", "chose": "choose",
+             "chosen": "choose", "ran": "run", "began": "begin", "begun": "begin", "sent": "send", "won": "win",
+             "held": "hold", "told": "tell", "brought": "bring", "bought": "buy", "sold": "sell", "built": "build",
+             "paid": "pay", "found": "find", "founded": "found", "drew": "draw", "drawn": "draw", "oversaw": "oversee",
+             "overseen": "oversee", "signed": "sign", "heads": "head", "headed": "head", "chaired": "chair"}
+
+
+def asked_action(question: str) -> str | None:
+    """"introduc" for "Who introduced Michael Kratsios ...?": the stem of the asked action."""
+    match = ACTION_QUESTION.search(question)
+    if not match:
+        return None
+    verb = match.group(1).lower()
+    return next(iter(content_terms(IRREGULAR.get(verb, verb))), None)
+
+
+def states_action(action: str, text: str) -> bool:
+    """Whether `text` says the asked action, in any of its forms ("led" for "lead")."""
+    return any(related(action, term) for word in words(text)
+               for term in content_terms(IRREGULAR.get(word, word)))

@@ -1,0 +1,93 @@
+"""Adjacent-detail questions: a quote must hold the specific thing asked, not only its kind."""
+
+import pytest
+
+from app.answer.extractive import QuestionProfile
+from app.answer.specifics import (asked_action, counted_terms, counts, people_with_other_titles, states_action,
+                                  states_new_date)
+from app.answer.terms import TermStats
+
+CORPUS = ["The order directs the secretary to act. The plan lists policy actions for the program.",
+          "Mr. Coons submitted a resolution. The director thanked them for the introduction."]
+
+
+@pytest.fixture(scope="module")
+def stats() -> TermStats:
+    return TermStats(CORPUS)
+
+
+@pytest.mark.parametrize("question, text, expected", [
+    ("On exactly which day in April 2025 was the order signed?", "In April 2025, the President signed it.", False),
+    ("On exactly which day in April 2025 was the order signed?", "On April 23, 2025, the President signed it.", True),
+    ("When in 2019 was the order signed?", "It was signed on May 15, 2019.", True),
+    ("When in 2019 was the order signed?", "It was signed in 2019.", False),
+    ("On exactly which day in April 2025 was the order signed?", "- In January 2025, he signed one.", False),  # outside
+    ("When in 2019 was the order signed?", "It was signed on May 15.", True),
+    ("When was the 2019 order continued?", "It was continued in May 2024.", True),  # not a time frame
+    ("When was the May 2024 notice signed?", "THE WHITE HOUSE, May 8, 2024.", True),
+    ("When was the May 2024 notice signed?", "The notice of May 2024 continues it.", False),
+    ("In what year was Huawei barred?", "Washington barred it in 2019.", True),
+    ("In what year was Huawei barred?", "It was signed on 5/15/2019.", True),
+])
+def test_a_date_answer_dates_more_than_the_question_does(question, text, expected):
+    assert states_new_date(question, text) is expected
+
+
+@pytest.mark.parametrize("question, text, expected", [
+    ("How many industry consortium proposals has the program received?", "Within 90 days of this order, act.", False),
+    ("How many industry consortium proposals has the program received?", "It has received 12 proposals.", True),
+    ("How many policy actions does the plan identify?", "It identifies over 90 Federal policy actions.", True),
+    ("How many countries are exempt?", "More than 50 countries are exempt.", True),
+    ("How many GPUs can a buyer order?", "Orders of up to 1,700 advanced GPUs need no license.", True),
+    ("How many packages were selected?", "Three packages were selected.", True),
+])
+def test_a_count_counts_what_the_question_counts(question, text, expected):
+    assert counts(counted_terms(question), text) is expected
+
+
+def test_a_question_without_a_counted_noun_asks_for_any_number():
+    assert counted_terms("How many of the allies are in Europe?") == set()
+
+
+def test_a_person_named_with_another_title_is_not_the_one_asked_for():
+    text = "Today, President Donald J. Trump signed it; Secretary of State Marco Rubio and Secretary Lutnick spoke."
+    assert people_with_other_titles("secretary", text) == {"Donald", "Trump"}  # people_in may take either
+    assert {"Rubio", "Lutnick"} <= people_with_other_titles("president", text)
+    assert not {"Donald", "Trump"} & people_with_other_titles("president", text)
+
+
+@pytest.mark.parametrize("question, text, expected", [
+    ("Who introduced Michael Kratsios at the meeting?", "President Trump began executing the plan.", False),
+    ("Who introduced Michael Kratsios at the meeting?", "Ambassador Jane Smith introduced Kratsios.", True),
+    ("Who led the U.S. team at the Geneva talks?", "Jake Sullivan led the team in Geneva.", True),  # irregular past
+    ("Who led the U.S. team at the Geneva talks?", "President Biden met President Xi.", False),
+    ("Who chairs the action group?", "The group is chaired by the Secretary of State.", True),
+])
+def test_who_did_it_needs_the_action_in_the_sentence(question, text, expected):
+    assert states_action(asked_action(question), text) is expected
+
+
+def test_who_is_asks_no_action():
+    assert asked_action("Who is the Commerce Secretary?") is None
+
+
+@pytest.mark.parametrize("question, text, expected", [
+    ("What is the name of the Secretary of Commerce running the program?", "President Donald J. Trump signed it.",
+     False),
+    ("What is the name of the Secretary of Commerce running the program?", "Secretary Howard Lutnick runs it.", True),
+    ("Which senator submitted the resolution?", "Mr. Coons submitted it.", True),  # a courtesy title contradicts nothing
+    ("How many proposals has the program received?", "Within 90 days of the order, it opens.", False),
+    ("On exactly which day in April 2025 was the order signed?", "In April 2025, it was signed.", False),
+    ("Who introduced the director?", "President Trump began executing the plan.", False),
+    ("Who signed the order?", "DONALD J. TRUMP THE WHITE HOUSE, July 23, 2025.", True),  # a by-line says no verb
+])
+def test_the_answerer_holds_a_quote_to_the_specific_thing_asked(stats, question, text, expected):
+    assert QuestionProfile.build(question, stats).holds_answer_type(text, stats) is expected
+
+
+@pytest.mark.parametrize("question", [
+    "What is the name of the Secretary of Commerce who must set up the American AI Exports Program?",
+    "On exactly which day of April 2025 did the President sign the order on AI education for youth?",
+])
+def test_adjacent_detail_questions_abstain_on_the_coverage_corpus(assistant, question):
+    assert assistant.ask(question).abstained
