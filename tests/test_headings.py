@@ -33,6 +33,8 @@ def test_only_questions_about_a_documents_making_look_at_by_lines():
     assert asks_about_authoring("Who signed the order on lighthouses?", "name")
     assert not asks_about_authoring("Which keepers signed the petition?", "name")  # not who/where
     assert not asks_about_authoring("When must keepers report outages?", "date")
+    assert not asks_about_authoring("Who introduced the keeper before his remarks?", "name")  # another act
+    assert asks_about_authoring("Who delivered the remarks on lighthouses?", "name")
 
 
 def test_signing_date_of_an_order_comes_from_its_signature_block(assistant):

@@ -91,3 +91,22 @@ def test_the_answerer_holds_a_quote_to_the_specific_thing_asked(stats, question,
 ])
 def test_adjacent_detail_questions_abstain_on_the_coverage_corpus(assistant, question):
     assert assistant.ask(question).abstained
+
+
+@pytest.mark.parametrize("sentence, joined", [
+    ("The same month, Malaysia retracted its remarks.", True),  # dated by the sentence before
+    ("- Malaysia retracted its remarks.", False),  # a list item stands alone
+])
+def test_a_sentence_takes_the_date_of_the_one_before_unless_it_is_a_list_item(stats, sentence, joined):
+    from app.answer.extractive import Candidate, ExtractiveAnswerer
+    from app.schema import Passage
+
+    previous = "- In May, the Commerce Department issued guidance on the chips."
+    text = f"{previous}\n{sentence}"
+    passage = Passage(id="p", doc_id="d", title="t", text=text, start=0, end=len(text))
+    candidate = Candidate(passage, 0, len(previous) + 1, len(text), sentence)
+    profile = QuestionProfile.build("When did Malaysia retract its remarks?", stats)
+    answerer = ExtractiveAnswerer.__new__(ExtractiveAnswerer)  # only its stats are read here
+    answerer.stats = stats
+    quote = answerer._joined_with_previous(candidate, (0, len(previous)), profile).text
+    assert (quote == text) is joined

@@ -194,7 +194,7 @@ class QuestionProfile:
         if self.answer_type is None:
             return True
         if self.answer_type == "date":
-            return states_new_date(self.text, text) or bool(re.search(r"\b\d{1,2}/\d{1,2}/\d{2,4}\b", text))
+            return states_new_date(self.text, text)
         if self.answer_type == "number":
             return bool(NUMBER_PATTERN.search(text)) and (not self.counted or counts(self.counted, text))
         if self.countries:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 
+from app.answer.specifics import ACTION_QUESTION
 from app.answer.terms import content_terms
 from app.sentences import sentence_spans
 
@@ -46,8 +47,12 @@ def authoring_terms(question: str) -> set[str]:
 
 
 def asks_about_authoring(question: str, answer_type: str | None) -> bool:
-    """Whether a by-line can answer: a date, signer or place question about a document's making."""
+    """Whether a by-line can answer: a date, signer or place question about a document's making.
+    "Who introduced X before his remarks?" asks about another act than the making."""
     if answer_type == "name" and not BYLINE_NAME_QUESTION.search(question):
+        return False
+    who = ACTION_QUESTION.search(question)
+    if who and not AUTHORING.fullmatch(who.group(1)):
         return False
     return answer_type in ("date", "name") and bool(AUTHORING.search(question))
 
