@@ -35,6 +35,9 @@ def test_only_questions_about_a_documents_making_look_at_by_lines():
     assert not asks_about_authoring("When must keepers report outages?", "date")
     assert not asks_about_authoring("Who introduced the keeper before his remarks?", "name")  # another act
     assert asks_about_authoring("Who delivered the remarks on lighthouses?", "name")
+    assert asks_about_authoring("Where did the keeper give his speech on lighthouses?", "name")
+    assert asks_about_authoring("On which Gazette page does the lighthouse order begin?", "number")  # its header
+    assert not asks_about_authoring("How many lighthouses does the order list?", "number")
 
 
 def test_signing_date_of_an_order_comes_from_its_signature_block(assistant):
@@ -50,3 +53,10 @@ def test_signing_date_of_an_order_comes_from_its_signature_block(assistant):
 def test_place_of_remarks_comes_from_the_dateline(assistant):
     answer = assistant.ask("Where did Kratsios deliver his remarks at the APEC Digital and AI Ministerial Meeting?")
     assert "Incheon" in answer.answer
+
+
+def test_volume_and_page_of_an_order_come_from_its_header(assistant):
+    answer = assistant.ask("What Federal Register volume printed Executive Order 13873, and on which page?")
+    assert not answer.abstained
+    assert "Vol. 84" in answer.answer and "22689" in answer.answer
+    assert answer.citations[0].doc_id == "eo13873-ict-supply-chain-2019-05-15-excerpt"

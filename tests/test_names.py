@@ -64,6 +64,10 @@ def test_a_nationality_commits_to_its_country_only_when_the_corpus_never_mention
     ("By what target year did the plan aim to lead?", "date"),
     ("On exactly which day in April 2025 was the order signed?", "date"),
     ("What was the dollar value of the deal?", "number"),
+    ("On which Federal Register page does the order begin?", "number"),
+    ("What tariff rate did the United States impose?", "number"),
+    ("What is the model that Huawei launched called?", "name"),
+    ("Name the three orders the President signed.", None),  # a list, not necessarily of names
     ("What was Huawei's cloud business revenue in 2024?", "number"),
     ("Which department pays for the order's publication?", "name"),
     ("Which specific countries make up the allies?", "name"),
@@ -86,11 +90,17 @@ def test_what_kind_of_answer_a_question_wants(stats, question, kind):
     ("Which department pays for the order's publication?", "Costs are borne by the Department of Commerce.", True),
     ("Which department pays for the order's publication?", "The Commerce and State Departments will act.", True),
     ("Which offices review the proposals?", "President Donald J. Trump reviews them.", False),  # plural nouns too
+    ("What is the name of the Nicaraguan university Huawei works with?", "A university data center in Nicaragua.",
+     False),  # the question's own country in another form is no name of a university
+    ("What is the name of the Nicaraguan university Huawei works with?", "It works with the National University.",
+     True),
+    ("Which company did the Nicaraguan government pick?", "The government of Nicaragua picked it.", False),
     ("Which offices review the proposals?", "The Office of Science and Technology Policy reviews them.", True),
     ("What was Huawei's cloud business revenue in 2024?", "Since 2024, Huawei has helped Algeria.", False),  # a year
     ("How many packages were selected?", "It gets the tools identified in section 4 of this order.", False),
     ("How many packages were selected?", "Executive Order 14320 selects them.", False),  # a reference, not a count
     ("How many packages were selected?", "Three packages were selected.", True),
+    ("What tariff rate did the United States impose?", "(3) applauds the efforts; (7) emphasizes exports.", False),
     ("Which senators joined the sponsor?", "Mr. Coons (for himself, Mr. Cotton) submitted it.", True),
     ("What is the name of the model Huawei launched?", "Huawei launched it for AI-driven services.", False),
     ("What is the name of the model Huawei launched?", "Huawei launched it for AI services.", False),  # a topic word

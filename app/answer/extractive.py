@@ -25,7 +25,7 @@ import numpy as np
 
 from app.answer.names import (MONTHS, countries_in, name_phrases, names_missing, nationalities_committed,
                               people_in, same_country)
-from app.answer.headings import asks_about_authoring, authoring_terms, byline_blocks, is_heading
+from app.answer.headings import PUBLICATION, asks_about_authoring, authoring_terms, byline_blocks, is_heading
 from app.answer.specifics import (asked_action, asked_title, counted_terms, counts, people_with_other_titles,
                                   states_action, states_new_date)
 from app.answer.support import numbers_in
@@ -44,6 +44,7 @@ NUMBER_PATTERN = re.compile(  # a quantity, not a year, a reference or part of a
     r"forty|fifty|sixty|ninety|hundred|thousand|million|billion|trillion|dozen|half|percent)\b",
     re.I,
 )
+ENUMERATOR = re.compile(r"\(\s*(?:\d{1,3}|[a-z]{1,2}|[ivx]{1,4})\s*\)|^\s*\d{1,2}\.\s")  # "(3)", "(d)", "(iv)", "2. "
 NAME_PATTERN = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-zA-Z’'\-]+")
 DESCRIPTIVE = re.compile(r"-[a-z]")  # "AI-driven", "China-based": a capitalised adjective, not a name
 KEY_TOKEN = re.compile(r"\b(\d[\d,.]*\b|[A-Z][A-Za-z’'\-]*)")
@@ -61,6 +62,7 @@ ENUMERATION = re.compile(r"(?:These|They|Those)\s+(?:include[sd]?|are|were|compr
 
 SCORE_WEIGHTS = {"meaning": 0.40, "words": 0.30, "context": 0.10, "type": 0.12, "rank": 0.08}
 TYPE_MARGIN = 0.08  # a sentence of the expected answer type may win over a better-scored one this close
+TYPE_WORDS_SHARE = 0.5  # ... if it holds at least this share of the question's words that the better one holds
 NEXT_MARGIN = 0.05  # the following sentence joins the quote when it scores this close (lists, continuations)
 SECOND_MARGIN = 0.20  # another sentence of the same document is cited too when it scores this close
 AUTHORING_BONUS = 0.15  # "when was it signed": a by-line, or a sentence that says "signed", over other dated sentences
@@ -80,12 +82,14 @@ def expected_answer_type(question: str) -> str | None:
     if re.search(r"\bwhat date\b|^(when|since when|by when)\b|\b(what|which) ([a-z]+ )?(year|month|date|day)\b|"
                  r"\bwhat (is|was) the date\b", q):  # "by what target year", "on exactly which day"
         return "date"
-    if re.search(r"\b(how (many|much|long|large|big|high|far)|what (share|percentage|portion|fraction|amount|number|"
-                 r"figure|threshold|cap|limit|size|total|value|cost|price|sum|rate|[a-z]+ly rate))\b|^what (is|was|are|were) (the )?"
+    if PUBLICATION.search(q) or re.search(r"\b(how (many|much|long|large|big|high|far)|what (?:[a-z\-]+ )?(share|percentage|"
+                 r"portion|fraction|amount|number|figure|threshold|cap|limit|size|total|value|cost|price|sum|rate))\b|"
+                 r"^what (is|was|are|were) (the )?"
                  r"[\w\-’' ]*?\b(cap|limit|threshold|number|share|percentage|amount|total|size|figure|deadline|value|cost|"
                  r"price|sum|rate|revenues?|sales|spending|budget|profits?|income|investment|funding|valuation)\b", q):
         return "number"
-    if re.search(rf"^(who|whom|whose|where)\b|\bname of\b|\bnamed\b|{WHICH} (person|official|senator|senators|company|companies|"
+    if re.search(rf"^(who|whom|whose|where)\b|\bname of\b|\bnamed\b|\b(its|their) names?\b|"
+                 rf"\bwhat (is|was|are|were) [\w\-’' ]*? called\b|{WHICH} (person|official|senator|senators|company|companies|"
                  rf"firm|firms|organi[sz]ation|agency|agencies|{INSTITUTION_NOUN}|government|governments|country|"
                  r"countries|city|cities|nation|nations|region|place|state|states)\b|\bin which (city|country)\b", q):
         return "name"
@@ -115,7 +119,7 @@ def countries_wanted(question: str) -> int:
 
 # "which department", "what government office": the answer is an institution whose name carries that word
 # ("Department of Commerce", "Commerce Department"); a person's name does not answer it.
-INSTITUTION_QUESTION = re.compile(rf"{WHICH} {INSTITUTION_NOUN}\b", re.I)
+INSTITUTION_QUESTION = re.compile(rf"(?:{WHICH}|\bname of the(?: [\w\-’']+){{0,2}}?) {INSTITUTION_NOUN}\b", re.I)
 
 
 def institution_wanted(question: str) -> str | None:
@@ -196,6 +200,7 @@ class QuestionProfile:
         if self.answer_type == "date":
             return states_new_date(self.text, text)
         if self.answer_type == "number":
+            text = ENUMERATOR.sub(" ", text)  # "(3) applauds ...": the third item, not a quantity
             return bool(NUMBER_PATTERN.search(text)) and (not self.counted or counts(self.counted, text))
         if self.countries:
             asked = countries_in(self.text)
@@ -205,8 +210,12 @@ class QuestionProfile:
             return any(word.lower() not in self.question_words for word in institution_names(self.institution, text))
         names = {m.group(0) for m in NAME_PATTERN.finditer(text)
                  if stats.is_name(m.group(0)) and not DESCRIPTIVE.search(m.group(0)) and not stats.is_topic(m.group(0))}
-        return any(name.lower() not in self.question_words and not _abbreviates(name, self.question_words)
-                   for name in names)
+        return any(not self.names_asked(name) and not _abbreviates(name, self.question_words) for name in names)
+
+    def names_asked(self, name: str) -> bool:
+        """Whether the question already says `name`, in some word form ("Nicaragua" for "Nicaraguan")."""
+        return name.lower() in self.question_words or any(related(term, asked) for term in content_terms(name)
+                                                           for asked in self.weights)
 
     def present(self, text: str) -> set[str]:
         """The question's terms that `text` contains (in some word form, or as a spelled-out acronym)."""
@@ -320,8 +329,9 @@ class ExtractiveAnswerer:
             candidate.score = sum(weight * candidate.features[name] for name, weight in SCORE_WEIGHTS.items())
             candidate.score += AUTHORING_BONUS * candidate.features.get("authoring", 0.0)
         shortlist.sort(key=lambda c: c.score, reverse=True)
-        best = next((c for c in shortlist if c.features["type"] and c.score >= shortlist[0].score - TYPE_MARGIN),
-                    shortlist[0])
+        top = shortlist[0]
+        best = next((c for c in shortlist if c.features["type"] and c.score >= top.score - TYPE_MARGIN
+                     and c.features["words"] >= TYPE_WORDS_SHARE * top.features["words"]), top)
         if not best.features["type"]:
             return Extract([], 0.0)  # a "when" answered without a date, a "how much" without a number
         strength = evidence(best.features)
@@ -407,12 +417,14 @@ class ExtractiveAnswerer:
         return candidates
 
     def _joined_with_previous(self, candidate: Candidate, previous: tuple[int, int], profile: QuestionProfile) -> Candidate:
-        """Quote the previous sentence too when it holds the answer type the sentence lacks
-        ("In May, ... . The same month, Malaysia ...")."""
+        """Quote the previous sentence too when it holds the date the sentence lacks ("In May, ... .
+        The same month, Malaysia ...")."""
         passage = candidate.passage
         previous_text = passage.text[previous[0]:previous[1]]
-        if LIST_ITEM.match(candidate.text):
-            return candidate  # an item of a list stands alone: "- In April 2025, ..." is not dated by the item before
+        if profile.answer_type != "date" or LIST_ITEM.match(candidate.text):
+            # Only a date carries over ("The same month, ..."): the names of the sentence before are about
+            # something else; and an item of a list stands alone ("- In April 2025, ...").
+            return candidate
         if is_heading(previous_text) or not profile.holds_answer_type(previous_text, self.stats):
             return candidate
         text = passage.text[previous[0]:candidate.end - passage.start]

@@ -24,9 +24,12 @@ MAX_BLOCK_LINES = 8
 # The question is about the document's own making: who signed it, when it was issued, where given.
 AUTHORING = re.compile(
     r"\b(sign\w*|issu\w*|dated|deliver\w*|submit\w*|publish\w*|print\w*|releas\w*|spoke|speak\w*|"
-    r"remarks|decision|proclaim\w*|enact\w*)\b",
+    r"remarks|speech\w*|address\w*|decision|proclaim\w*|enact\w*)\b",
     re.I,
 )
+
+# Where the document was published: a journal's volume and page stand in its header line.
+PUBLICATION = re.compile(r"\b(?:what|which) (?:[\w\-]+ ){0,2}?(?:page|volume)s?\b", re.I)
 
 
 def is_heading(text: str) -> bool:
@@ -47,13 +50,15 @@ def authoring_terms(question: str) -> set[str]:
 
 
 def asks_about_authoring(question: str, answer_type: str | None) -> bool:
-    """Whether a by-line can answer: a date, signer or place question about a document's making.
+    """Whether a by-line can answer: a date, signer, place or page question about a document's making.
     "Who introduced X before his remarks?" asks about another act than the making."""
     if answer_type == "name" and not BYLINE_NAME_QUESTION.search(question):
         return False
     who = ACTION_QUESTION.search(question)
     if who and not AUTHORING.fullmatch(who.group(1)):
         return False
+    if answer_type == "number":
+        return bool(PUBLICATION.search(question))  # "on which Federal Register page": the header says
     return answer_type in ("date", "name") and bool(AUTHORING.search(question))
 
 
