@@ -28,6 +28,8 @@ def stats() -> TermStats:
     ("When was the May 2024 notice signed?", "The notice of May 2024 continues it.", False),
     ("In what year was Huawei barred?", "Washington barred it in 2019.", True),
     ("In what year was Huawei barred?", "It was signed on 5/15/2019.", True),
+    ("In what year was Huawei barred?", "Companies may be barred.", False),  # "may" the verb
+    ("When was the notice signed?", "JOSEPH R. BIDEN JR. THE WHITE HOUSE, MAY 8, 2024.", True),
 ])
 def test_a_date_answer_dates_more_than_the_question_does(question, text, expected):
     assert states_new_date(question, text) is expected

@@ -5,7 +5,8 @@ order the text dates only by month, the number of proposals received when the te
 the name of a Secretary when the text names only the President, who introduced a speaker when the
 text only says someone did. A sentence holding *a* date, *a* number or *a* person is then no answer.
 These checks say what the answer must hold instead:
-- a date more specific than, or other than, the dates the question itself states;
+- a date more specific than, or other than, the dates the question itself states, and inside the
+  time frame it sets ("which day in April 2025");
 - for "how many X", a number that counts X (the number followed closely by X);
 - for "the name of the Secretary ...", a person named with that title, not with another one;
 - for "who introduced/led X", the asked action in the sentence that names the person.
@@ -18,12 +19,11 @@ import re
 from app.answer.names import MONTHS
 from app.answer.terms import content_terms, related, words
 
-_MONTH = "|".join(MONTHS)
+_MONTH = "|".join(MONTHS + [month.upper() for month in MONTHS])  # not "may" the verb
 # "May 15, 2019", "May 2024", "15 May 2019", "May", "2019", "5/15/2019"
 DATE_MENTION = re.compile(
     rf"\b(?:(?P<day1>\d{{1,2}})\s+)?(?P<month>{_MONTH})\b(?:\s+(?P<day2>\d{{1,2}})(?:st|nd|rd|th)?\b)?"
-    rf"(?:,?\s+(?P<year1>(?:19|20)\d\d)\b)?|\b(?P<year2>(?:19|20)\d\d)\b|\b(?P<numeric>\d{{1,2}}/\d{{1,2}}/\d{{2,4}})\b",
-    re.I)
+    rf"(?:,?\s+(?P<year1>(?:19|20)\d\d)\b)?|\b(?P<year2>(?:19|20)\d\d)\b|\b(?P<numeric>\d{{1,2}}/\d{{1,2}}/\d{{2,4}})\b")
 
 
 # "which day in April 2025", "when during 2019": the time frame the asked date falls within
