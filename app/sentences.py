@@ -63,9 +63,8 @@ def _split_list_items(block: str, start: int, end: int) -> list[tuple[int, int]]
     sentence before a lower-case or punctuation token, so two items would read as one sentence."""
     cuts = [m.start() for m in LIST_ITEM_LINE.finditer(block, start, end)]
     bounds = [start, *cuts, end]
-    pieces = [(a, b) for a, b in zip(bounds, bounds[1:])]
     return [(a + len(block[a:b]) - len(block[a:b].lstrip()), a + len(block[a:b].rstrip()))
-            for a, b in pieces if block[a:b].strip()]
+            for a, b in zip(bounds, bounds[1:]) if block[a:b].strip()]
 
 
 def _split_header_lines(block: str, start: int, end: int) -> list[tuple[int, int]]:

@@ -50,10 +50,14 @@ def _country_words() -> frozenset[str]:
 def _word_of_country(word: str) -> bool:
     """`word` is a country's name or its adjective ("Kenya", "Kenyan", "Saudi")."""
     word = word.lower().strip("’'")
-    if word in _country_words():
-        return True
-    return any(word.startswith(country[:-1]) and len(word) - len(country) <= 3 for country in _country_words()
-               if len(country) >= 5)  # "Kenyan", "Chinese", "Japanese"; not "George" for "Georgia"
+    return word in _country_words() or bool(_countries_of_form(word))
+
+
+def _countries_of_form(word: str) -> list[str]:
+    """The countries whose adjective `word` (lower case) may be: "Kenyan", "Chinese", "Japanese";
+    not "George" for "Georgia"."""
+    return [country for country in _country_words() if len(country) >= 5
+            and word.startswith(country[:-1]) and len(word) - len(country) <= 3]
 
 
 def _country_of_adjective(word: str) -> str | None:
@@ -61,8 +65,7 @@ def _country_of_adjective(word: str) -> str | None:
     bare = word.lower().rstrip("’'s")
     if bare in _country_words():
         return None
-    matches = [country for country in _country_words() if len(country) >= 5
-               and bare.startswith(country[:-1]) and len(bare) - len(country) <= 3]
+    matches = _countries_of_form(bare)
     return max(matches, key=len).capitalize() if matches else None  # "Nigerian": Nigeria, not Niger
 
 
