@@ -1,4 +1,7 @@
-"""Load a folder of documents: .txt, .md (YAML front matter), .html (visible text), .pdf (per page).
+"""Load a folder of documents: .txt, .md (YAML front matter), .html (main content), .pdf (per page).
+
+A document's text is its readable text (app.readable): Markdown rendered to plain text, HTML reduced
+to its main content, so quotes and offsets never hold markup.
 
 Metadata comes from a SOURCES.json beside the files where present, else the front matter, else
 the file name. A file that cannot be read becomes one warning and is skipped; the rest loads.
@@ -21,9 +24,11 @@ from urllib.parse import urlparse
 
 import yaml
 
+from app.readable import html_document, markdown_text
+
 SUPPORTED_SUFFIXES = {".txt", ".md", ".markdown", ".html", ".htm", ".pdf"}
 METADATA_FILE = "SOURCES.json"
-METADATA_KEYS = ("title", "publisher", "date", "url", "license", "kind")
+METADATA_KEYS = ("title", "publisher", "date", "url", "license", "kind", "author", "description")
 FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n---[ \t]*\r?\n", re.DOTALL)
 
 
@@ -147,13 +152,14 @@ def _load_file(path: Path, doc_id: str, sources: dict[str, dict]) -> SourceDocum
     page_starts: list[int] = []
     front: dict = {}
     if suffix == ".pdf":
-        text, page_starts = _pdf_text(path)
+        front, text, page_starts = _pdf_text(path)
     else:
         raw = _decoded(path)
         if suffix in {".md", ".markdown"}:
-            front, text = _split_front_matter(raw)
+            front, body = _split_front_matter(raw)
+            text = markdown_text(body)
         elif suffix in {".html", ".htm"}:
-            front, text = _html_text(raw)
+            front, text = html_document(raw)
         else:
             text = raw
     if not text.strip():
@@ -183,32 +189,23 @@ def _split_front_matter(raw: str) -> tuple[dict, str]:
     return (front if isinstance(front, dict) else {}), raw[match.end():]
 
 
-def _html_text(raw: str) -> tuple[dict, str]:
-    from bs4 import BeautifulSoup
-
-    soup = BeautifulSoup(raw, "html.parser")
-    title = soup.title.get_text(strip=True) if soup.title else ""
-    for hidden in soup(["script", "style", "noscript", "template", "head", "svg"]):
-        hidden.decompose()
-    lines = [line.strip() for line in soup.get_text("\n").splitlines()]
-    text = re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
-    return ({"title": title} if title else {}), text
-
-
-def _pdf_text(path: Path) -> tuple[str, list[int]]:
+def _pdf_text(path: Path) -> tuple[dict, str, list[int]]:
+    """(the PDF's own /Title, /Author and creation date, its text, each page's start offset)."""
     from pypdf import PdfReader
     from pypdf.errors import PyPdfError
 
     try:
         reader = PdfReader(path)
         pages = [page.extract_text() or "" for page in reader.pages]
+        info = reader.metadata
+        front = {"title": info.title, "author": info.author, "date": info.creation_date} if info else {}
     except (PyPdfError, ValueError, KeyError, TypeError, OSError) as problem:
         raise UnreadableFile(f"not a readable PDF ({type(problem).__name__})") from None
     text, starts = "", []
     for page in pages:
         starts.append(len(text))
         text += page.strip() + "\n\n"
-    return text.rstrip("\n"), starts
+    return front, text.rstrip("\n"), starts
 
 
 def _metadata(path: Path, front: dict, source: dict) -> dict[str, str]:

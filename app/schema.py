@@ -20,6 +20,8 @@ class DocumentInfo(BaseModel):
     url: str = ""
     license: str = ""
     kind: str = ""
+    author: str = ""
+    description: str = ""
     passages: int = 0
 
 

@@ -29,10 +29,11 @@ from llama_index.core.vector_stores.utils import metadata_dict_to_node, node_to_
 from llama_index.vector_stores.chroma import ChromaVectorStore
 
 from app.config import Settings, offline_environment
-from app.errors import RagqaError
+from app.errors import IndexMismatch, RagqaError
 
 PLACEHOLDER_VECTOR = [1.0]  # document records are looked up by id, never by similarity
-STORE_LAYOUT = 2  # bump when what is stored per passage or document changes (2: content_hash on passages)
+STORE_LAYOUT = 3  # bump when what is stored per passage or document changes (2: content_hash on passages;
+# 3: documents stored as their readable text, app.readable)
 MARK_PREFIX = "__ragqa__/"  # record ids no file can produce (doc ids have no "__ragqa__/")
 RUNNING_MARK = MARK_PREFIX + "ingest-running"
 GENERATION_MARK = MARK_PREFIX + "generation"  # changes whenever an ingest changed the index
@@ -141,7 +142,7 @@ class Store:
         self.documents = self.client.get_or_create_collection(documents_name, embedding_function=None)
         found = IndexFingerprint.from_metadata(self.passages.metadata)
         if found != fingerprint:
-            raise RagqaError(
+            raise IndexMismatch(
                 f"the index at {self.location} was built with other settings ({fingerprint.differences(found)}); "
                 "run `ragqa ingest --rebuild` to rebuild it"
             )

@@ -12,8 +12,9 @@ def write(path, content, mode="w"):
     return path
 
 
-def minimal_pdf(pages: list[str]) -> bytes:
-    """A small valid PDF with one line of text per page (no PDF writer dependency needed)."""
+def minimal_pdf(pages: list[str], info: str | None = None) -> bytes:
+    """A small valid PDF with one line of text per page (no PDF writer dependency needed); `info` is
+    the body of its /Info dictionary ("/Title (T) /Author (A)")."""
     objects = ["<< /Type /Catalog /Pages 2 0 R >>", None, "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"]
     kids = []
     for text in pages:
@@ -24,13 +25,16 @@ def minimal_pdf(pages: list[str]) -> bytes:
                        "/Resources << /Font << /F1 3 0 R >> >> >>")
         kids.append(f"{len(objects)} 0 R")
     objects[1] = f"<< /Type /Pages /Kids [{' '.join(kids)}] /Count {len(pages)} >>"
+    if info:
+        objects.append(f"<< {info} >>")
     out, offsets = "%PDF-1.4\n", []
     for number, body in enumerate(objects, start=1):
         offsets.append(len(out.encode("latin-1")))
         out += f"{number} 0 obj\n{body}\nendobj\n"
     xref = len(out.encode("latin-1"))
     out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n" + "".join(f"{o:010d} 00000 n \n" for o in offsets)
-    out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n"
+    trailer_info = f" /Info {len(objects)} 0 R" if info else ""
+    out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R{trailer_info} >>\nstartxref\n{xref}\n%%EOF\n"
     return out.encode("latin-1")
 
 
@@ -93,3 +97,23 @@ def test_the_same_text_under_two_names_is_loaded_once(tmp_path):
     result = load_corpora([tmp_path / "a", tmp_path / "b", tmp_path / "c"])
     assert [d.doc_id for d in result.documents] == ["report", "other"]
     assert result.warnings == ["skipped report-copy: same text as report"]
+
+
+def test_documents_are_read_as_their_readable_text_with_their_own_metadata(tmp_path):
+    """Markdown is rendered, HTML reduced to its main content, and a PDF's /Title, /Author and
+    creation date describe it when SOURCES.json and front matter say nothing."""
+    write(tmp_path / "note.md", "---\ntitle: Note\n---\nThe **tariff** is [25 percent](https://x.gov/2025/05/12/a).")
+    write(tmp_path / "page.html", "<html><head><title>Page</title><meta name='author' content='Jane Doe'>"
+                                  "<meta name='description' content='About tariffs'></head><body><nav>Home | Menu</nav>"
+                                  "<article><p>The ministry said it would spend five billion dollars on new roads "
+                                  "across the country over the next decade.</p></article><footer>Contact us</footer>"
+                                  "</body></html>")
+    write(tmp_path / "report.pdf", minimal_pdf(["Text"], info="/Title (Annual Report) /Author (GAO) "
+                                                               "/CreationDate (D:20240301120000Z)"))
+    docs = {d.doc_id: d for d in load_corpus(tmp_path).documents}
+    assert docs["note"].text == "The tariff is 25 percent."
+    assert "Home" not in docs["page"].text and "Contact" not in docs["page"].text
+    assert docs["page"].text.startswith("The ministry said")
+    assert docs["page"].metadata["author"] == "Jane Doe" and docs["page"].metadata["description"] == "About tariffs"
+    assert docs["report"].metadata["title"] == "Annual Report"
+    assert docs["report"].metadata["author"] == "GAO" and docs["report"].metadata["date"] == "2024-03-01"

@@ -1,0 +1,177 @@
+"""Document text as a reader sees it: Markdown and HTML reduced to their readable text.
+
+What a document is indexed, quoted and cited by is this text, so that no quote carries markup and
+no digit of a URL is read as a number or a date:
+- Markdown is parsed by markdown-it-py (CommonMark, with tables) and written out as plain text:
+  link text kept and URLs dropped, emphasis markers gone, a heading or a list item a paragraph of
+  its own, a table row a line "header: cell; header: cell", a hard line break kept as a line break
+  (signature blocks and datelines are lines). Indented code blocks are turned off: documents from
+  converters (pandoc) indent ordinary paragraphs by four or more spaces, and a prose corpus has far
+  more of those than code. Bare URLs in the text are removed (markdown-it only links them with an
+  extra package, and a reader does not read them either).
+- HTML goes through trafilatura, a maintained main-content extractor (navigation, menus, footers
+  left out), as its XML form, which keeps headings, paragraphs, lists and tables apart; the same
+  writer turns that into text. Its metadata (<title>, <meta> date, author, description, site name)
+  describes the document. A fragment too small for trafilatura falls back to its visible text.
+Paragraphs are separated by a blank line, which the sentence splitter treats as a boundary.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+
+BARE_URL = re.compile(r"<?\b(?:https?://|www\.)[^\s<>()\[\]]+>?")
+SPACES = re.compile(r"[ \t\u00a0]+")
+
+
+@functools.cache
+def _markdown_parser() -> MarkdownIt:
+    return MarkdownIt("commonmark", {"html": True}).enable("table").disable("code")
+
+
+def tidy(text: str) -> str:
+    """One paragraph's text: bare URLs removed, runs of spaces folded, each line trimmed."""
+    text = BARE_URL.sub("", text)
+    lines = [SPACES.sub(" ", line).strip() for line in text.split("\n")]
+    return "\n".join(line for line in lines if line)
+
+
+def table_lines(rows: list[list[str]], header: list[str] | None) -> list[str]:
+    """A table as lines a reader (and a sentence splitter) can take one at a time."""
+    lines = []
+    for row in rows:
+        if header and len(header) == len(row):
+            cells = [f"{name}: {cell}" if name else cell for name, cell in zip(header, row) if cell]
+        else:
+            cells = [cell for cell in row if cell]
+        if cells:
+            lines.append("; ".join(cells))
+    return lines
+
+
+def join_blocks(blocks: list[str]) -> str:
+    return "\n\n".join(block for block in (tidy(b) for b in blocks) if block)
+
+
+def _inline_text(children: list[Token]) -> str:
+    parts = []
+    for child in children:
+        if child.type in ("text", "code_inline"):
+            parts.append(child.content)
+        elif child.type == "softbreak":
+            parts.append(" ")
+        elif child.type == "hardbreak":
+            parts.append("\n")
+        # link_open/close, em/strong, images and inline HTML tags are markup: their text children
+        # are kept (an autolink's text is its URL, which tidy() removes)
+    return "".join(parts)
+
+
+def markdown_text(raw: str) -> str:
+    """The readable text of a Markdown document (front matter already removed)."""
+    blocks: list[str] = []
+    rows: list[list[str]] = []
+    header: list[str] | None = None
+    numbers: list[int | None] = []  # per open list: the next item's number, None for bullets
+    prefix = ""
+    for token in _markdown_parser().parse(raw):
+        kind = token.type
+        if kind == "bullet_list_open":
+            numbers.append(None)
+        elif kind == "ordered_list_open":
+            numbers.append(int(token.attrGet("start") or 1))
+        elif kind in ("bullet_list_close", "ordered_list_close"):
+            numbers.pop()
+        elif kind == "list_item_open" and numbers and numbers[-1] is not None:
+            prefix = f"{numbers[-1]}. "
+            numbers[-1] += 1
+        elif kind == "tr_open":
+            rows.append([])
+        elif kind == "thead_close":
+            header = rows.pop() if rows else None
+        elif kind == "table_close":
+            blocks.extend(table_lines(rows, header))
+            rows, header = [], None
+        elif kind == "inline":
+            text = _inline_text(token.children or [])
+            if rows and token.level >= 4:  # a table cell (table > thead/tbody > tr > th/td > inline)
+                rows[-1].append(tidy(text).replace("\n", " "))
+            else:
+                blocks.append(prefix + text)
+                prefix = ""
+        elif kind == "html_block":
+            blocks.append(fragment_text(token.content))
+        elif kind == "fence":
+            blocks.append(token.content)
+    return join_blocks(blocks)
+
+
+def fragment_text(html: str) -> str:
+    """The visible text of a piece of HTML, a line per block element."""
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(html, "html.parser")
+    for hidden in soup(["script", "style", "noscript", "template", "head", "svg"]):
+        hidden.decompose()
+    lines = [SPACES.sub(" ", line).strip() for line in soup.get_text("\n").splitlines()]
+    return "\n\n".join(line for line in lines if line)
+
+
+def _xml_text(element) -> str:
+    """An element's text with <lb/> as a line break (trafilatura's XML)."""
+    parts = [element.text or ""]
+    for child in element:
+        if child.tag in ("list", "table"):
+            break  # nested blocks are written as blocks of their own
+        parts.append("\n" if child.tag == "lb" else _xml_text(child))
+        parts.append(child.tail or "")
+    return "".join(parts).replace("\n", " \n")
+
+
+def _xml_blocks(element, blocks: list[str]) -> None:
+    for child in element:
+        if child.tag == "table":
+            rows = [[tidy(_xml_text(cell)).replace("\n", " ") for cell in row.iter("cell")] for row in child.iter("row")]
+            first = next(iter(child.iter("row")), None)
+            has_header = first is not None and any(cell.get("role") == "head" for cell in first.iter("cell"))
+            blocks.extend(table_lines(rows[1:], rows[0]) if has_header and rows else table_lines(rows, None))
+        elif child.tag == "list":
+            for item in child.findall("item"):
+                blocks.append(_xml_text(item))
+                _xml_blocks(item, blocks)
+        elif child.tag in ("head", "p", "quote", "code", "item"):
+            blocks.append(_xml_text(child))
+            _xml_blocks(child, blocks)
+        else:
+            _xml_blocks(child, blocks)
+
+
+def html_document(raw: str) -> tuple[dict[str, str], str]:
+    """(metadata, readable text) of an HTML page: its main content, and what its head says of it."""
+    import trafilatura
+    from lxml import etree
+
+    metadata: dict[str, str] = {}
+    # extensive=False: only the dates the page declares (<meta>, <time>, its URL), not a guess from
+    # any year in the text ("Copyright 2025" would date the page 2025-01-01)
+    found = trafilatura.extract_metadata(raw, extensive=False)
+    if found is not None:
+        for key, value in (("title", found.title), ("author", found.author), ("date", found.date),
+                           ("description", found.description), ("publisher", found.sitename), ("url", found.url)):
+            if value:
+                metadata[key] = str(value)
+    extracted = trafilatura.extract(raw, output_format="xml", include_tables=True, include_comments=False,
+                                    include_links=False, include_images=False, include_formatting=False,
+                                    favor_recall=True, with_metadata=False)
+    text = ""
+    if extracted:
+        blocks: list[str] = []
+        _xml_blocks(etree.fromstring(extracted.encode("utf-8")), blocks)
+        text = join_blocks(blocks)
+    if not text.strip():
+        text = join_blocks([fragment_text(raw)])
+    return metadata, text

@@ -1,0 +1,60 @@
+"""Document text as a reader sees it: no markup survives, and what a reader reads is kept."""
+
+import re
+
+import pytest
+
+from app.readable import html_document, markdown_text
+
+MARKUP = re.compile(r"\]\(|\*\*|</?[a-z]+[^<>]*>|https?://|^#", re.M)
+
+
+@pytest.mark.parametrize("markdown, readable", [
+    ("Established by [Executive Order](https://www.whitehouse.gov/presidential-actions/2025/01/x/) 14148.",
+     "Established by Executive Order 14148."),
+    ("**DETERRING AND PUNISHING HEINOUS CRIMES:** Today, the President acted.",
+     "DETERRING AND PUNISHING HEINOUS CRIMES: Today, the President acted."),
+    ('<span style="letter-spacing: 0.2px">The tariff on steel is 25 percent.</span>',
+     "The tariff on steel is 25 percent."),
+    ("Senator [Tim Scott](https://x.com/SenatorTimScott/status/2065123) said so.", "Senator Tim Scott said so."),
+    ("See https://example.com/2025/05/12/report for more.", "See for more."),
+    ("# Heading\n\nA paragraph that was\nhard wrapped.", "Heading\n\nA paragraph that was hard wrapped."),
+    ("Price \\$5 and *emphasis* and `code`.", "Price $5 and emphasis and code."),
+])
+def test_markdown_becomes_plain_text(markdown, readable):
+    assert markdown_text(markdown) == readable
+
+
+def test_lists_tables_and_indented_paragraphs_stay_readable():
+    text = markdown_text("Items:\n\n-   **First** item\n-   Second item\n\n1. one\n2. two\n\n"
+                         "| Country | Rate |\n|---|---|\n| Canada | 25% |\n| [Mexico](http://m) | 10% |\n\n"
+                         "     By the authority vested in me as President, I order:\n")
+    assert text.split("\n\n") == ["Items:", "First item", "Second item", "1. one", "2. two", "Country: Canada; Rate: 25%",
+                                  "Country: Mexico; Rate: 10%", "By the authority vested in me as President, I order:"]
+    assert not MARKUP.search(text)
+
+
+def test_hard_line_breaks_keep_signature_blocks_as_lines():
+    text = markdown_text("JOSEPH R. BIDEN JR.  \n\nTHE WHITE HOUSE,  \n  August 9, 2023.\n")
+    assert text == "JOSEPH R. BIDEN JR.\n\nTHE WHITE HOUSE,\nAugust 9, 2023."
+
+
+def test_html_main_content_and_metadata():
+    page = ("<html><head><title>Roads</title><meta name='author' content='Jane Doe'>"
+            "<meta property='article:published_time' content='2024-03-04'></head><body>"
+            "<nav><a href='/'>Home</a> | <a href='/about'>About</a></nav><article><h1>Roads plan</h1>"
+            "<p>The ministry said on Monday that it would spend <b>$5 billion</b> on roads over ten years.</p>"
+            "<ul><li>Item one of the plan</li><li>Item two of the plan</li></ul>"
+            "<table><tr><th>Year</th><th>Spend</th></tr><tr><td>2025</td><td>$1 billion</td></tr></table>"
+            "</article><footer>Copyright 2025 Example</footer></body></html>")
+    metadata, text = html_document(page)
+    assert metadata["author"] == "Jane Doe" and metadata["date"] == "2024-03-04"
+    assert "The ministry said on Monday that it would spend $5 billion on roads over ten years." in text
+    assert "Item one of the plan" in text and "Year: 2025; Spend: $1 billion" in text
+    assert "Home" not in text and "Copyright" not in text and not MARKUP.search(text)
+
+
+def test_a_page_without_a_declared_date_gets_none():
+    """No date guessed from a copyright year."""
+    metadata, text = html_document("<html><body><p>Short text.</p><footer>Copyright 2025</footer></body></html>")
+    assert "date" not in metadata and "Short text." in text
