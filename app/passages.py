@@ -19,7 +19,7 @@ from app.corpus import SourceDocument
 from app.embedding import Embedder
 from app.sentences import split_sentences
 
-SPLITTER_VERSION = 3  # bump when the splitting logic changes, so old indexes ask for a rebuild
+SPLITTER_VERSION = 4  # bump when the splitting logic changes, so old indexes ask for a rebuild
 
 
 def make_splitter(embedder: Embedder, chunk_tokens: int, overlap_tokens: int) -> SentenceSplitter:

@@ -22,7 +22,7 @@ EXTRA_ABBREVIATIONS = {
     "ltd", "co", "st", "jr", "sr", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept",
     "oct", "nov", "dec", "approx", "est", "dept", "govt", "e.g", "i.e", "etc", "vs", "v", "h.r",
     "s.res", "h.res", "d.c", "u.s.c", "c.f.r", "res", "stat", "fed", "reg", "seq", "al",
-}
+} | set("abcdefghijklmnopqrstuvwxyz")  # a name's initial ("John F. Boyle") ends no sentence
 
 
 BLANK_LINE = re.compile(r"\n[ \t\r\f\v]*\n")
