@@ -3,7 +3,7 @@
 import pytest
 
 from app.answer.extractive import QuestionProfile
-from app.answer.names import countries_in, name_phrases, names_missing, nationalities_committed, people_in
+from app.answer.names import countries_in, name_phrases, names_missing, nationalities_committed, people_in, same_country
 from app.answer.terms import TermStats
 
 CORPUS = [  # lower-case uses make "order", "secretary", "cloud" ordinary words, not names
@@ -140,3 +140,12 @@ def test_a_quote_takes_the_sentence_that_lists_what_it_announced(following, join
     quote = ExtractiveAnswerer._joined_with_next(best, [best]).text
     assert (quote == f"{announcing} {following}") is joined
     assert quote.startswith(announcing)
+
+
+def test_a_shared_prefix_is_no_shared_country(stats):
+    """Malaysia and Malawi share four letters, not a country (the prefix rule made them equal)."""
+    assert not same_country("Malaysia", "Malawi")
+    assert same_country("Kenya", "Kenyan") and same_country("Nigerian", "Nigeria") and same_country("China", "Chinese")
+    phrases = name_phrases("Which projects has Huawei built in Malaysia?", stats.is_name)
+    assert names_missing(phrases, "Huawei built a data center in Malawi.") == ["Malaysia"]
+    assert names_missing(phrases, "Huawei built a data center in Malaysia.") == []

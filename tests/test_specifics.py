@@ -3,8 +3,14 @@
 import pytest
 
 from app.answer.extractive import QuestionProfile
-from app.answer.specifics import (asked_action, counted_terms, counts, people_with_other_titles, states_action,
-                                  states_new_date)
+from app.answer.specifics import (
+    asked_action,
+    counted_terms,
+    counts,
+    people_with_other_titles,
+    states_action,
+    states_new_date,
+)
 from app.answer.terms import TermStats
 
 CORPUS = ["The order directs the secretary to act. The plan lists policy actions for the program.",
@@ -115,3 +121,24 @@ def test_a_sentence_takes_the_date_of_the_one_before_unless_it_is_a_list_item(st
     answerer.stats = stats
     quote = answerer._joined_with_previous(candidate, (0, len(previous)), profile).text
     assert (quote == text) is joined
+
+
+def test_every_number_word_is_a_number():
+    """"sixteen" and "eighty" were missing from the answerer's quantity pattern (one list now, in terms.py)."""
+    from app.answer.extractive import NUMBER_PATTERN
+    from app.answer.support import numbers_in
+    from app.answer.terms import NUMBER_WORDS
+
+    for word, value in NUMBER_WORDS.items():
+        assert NUMBER_PATTERN.search(f"They seized {word} ships."), word
+        assert value in numbers_in(f"They seized {word} ships."), word
+    assert counts({"ship"}, "The Navy seized sixteen ships and eighty planes.")
+
+
+def test_may_the_verb_is_no_date():
+    """One date pattern: a heading with "may" the verb does not answer a date question."""
+    from app.answer.extractive import is_dated_heading
+
+    assert not is_dated_heading("Who may apply")
+    assert is_dated_heading("Date: May 12, 2026")
+    assert not states_new_date("When will the rule apply?", "The rule may apply to them.")

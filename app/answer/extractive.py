@@ -23,25 +23,38 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from app.answer.names import (MONTHS, countries_in, name_phrases, names_missing, nationalities_committed,
-                              people_in, same_country)
 from app.answer.headings import PUBLICATION, asks_about_authoring, authoring_terms, byline_blocks, is_heading
-from app.answer.specifics import (asked_action, asked_title, counted_terms, counts, people_with_other_titles,
-                                  states_action, states_new_date)
+from app.answer.names import (
+    countries_in,
+    name_phrases,
+    names_missing,
+    nationalities_committed,
+    people_in,
+    same_country,
+)
+from app.answer.specifics import (
+    DATE_MENTION,
+    asked_action,
+    asked_title,
+    counted_terms,
+    counts,
+    people_with_other_titles,
+    states_action,
+    states_new_date,
+)
 from app.answer.support import numbers_in
-from app.answer.terms import TermStats, acronyms_expanded, content_terms, related, words
+from app.answer.terms import NUMBER_WORD_PATTERN, TermStats, acronyms_expanded, content_terms, related, words
 from app.quantized import TextEncoder
 from app.schema import Citation, Passage
 from app.sentences import LIST_ITEM, sentence_spans
 
-DATE_PATTERN = re.compile(rf"\b({'|'.join(MONTHS)}|(19|20)\d\d|\d{{1,2}}/\d{{1,2}}/\d{{2,4}})\b", re.I)
 # Numbers that point somewhere rather than count ("section 4", "Sec. 2", "Executive Order 14320", "50 U.S.C. 1622").
 REFERENCE = "".join(rf"(?<!{re.escape(word)} )" for word in
                     ["section", "sec.", "part", "title", "chapter", "article", "paragraph", "page", "no.", "order",
                      "u.s.c.", "c.f.r."])
 NUMBER_PATTERN = re.compile(  # a quantity, not a year, a reference or part of a code such as "910B" or "H20"
-    rf"{REFERENCE}(?<![A-Za-z\d])(?!(?:19|20)\d\d\b)\d[\d,.]*(?![A-RT-Za-rt-z\d])|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|"
-    r"forty|fifty|sixty|ninety|hundred|thousand|million|billion|trillion|dozen|half|percent)\b",
+    rf"{REFERENCE}(?<![A-Za-z\d])(?!(?:19|20)\d\d\b)\d[\d,.]*(?![A-RT-Za-rt-z\d])|\b({NUMBER_WORD_PATTERN}|"
+    r"thousand|million|billion|trillion|dozen|half|percent)\b",
     re.I,
 )
 ENUMERATOR = re.compile(r"\(\s*(?:\d{1,3}|[a-z]{1,2}|[ivx]{1,4})\s*\)|^\s*\d{1,2}\.\s")  # "(3)", "(d)", "(iv)", "2. "
@@ -75,6 +88,12 @@ INSTITUTION_NOUN = r"(departments?|ministr(?:y|ies)|bureaus?|offices?|committees
 
 # "which", then up to two qualifiers ("which specific", "what two other"), never a verb or article
 WHICH = r"\b(?:which|what)(?: (?!(?:is|was|are|were|did|does|do|has|have|had|the|a|an|will|would|can|could|should)\b)[a-z.\-]+){0,2}?"
+
+
+def is_dated_heading(text: str) -> bool:
+    """A heading line that states a date ("Date: May 12, 2026"): it may answer a date question.
+    Months are read as the one date pattern reads them (capitalised): "Who may apply" holds none."""
+    return is_heading(text) and bool(DATE_MENTION.search(text))
 
 
 def expected_answer_type(question: str) -> str | None:
@@ -282,7 +301,7 @@ class Extract:
 
 
 # Logistic model of "this quote answers the question", over the chosen quote's features.
-# Fit by scripts/fit_evidence.py on eval/cases.jsonl (L2-regularised); refit when features change.
+# Fit by scripts/fit_evidence.py on eval/coverage/dev.jsonl (L2-regularised); refit when features change.
 EVIDENCE_INTERCEPT = -4.21
 EVIDENCE_COEFFICIENTS = {"meaning": 0.83, "words": 2.54, "context": 3.18, "missing": 0.47,
                          "byline": 1.0}
@@ -372,7 +391,7 @@ class ExtractiveAnswerer:
                 text = passage.text[start:end]
                 if (passage.doc_id, passage.start + start) in seen:
                     continue
-                if is_heading(text) and not (profile.answer_type == "date" and DATE_PATTERN.search(text)):
+                if is_heading(text) and not (profile.answer_type == "date" and is_dated_heading(text)):
                     continue  # a title line is no answer; a dated line ("Date: May 12, 2026") may be
                 seen.add((passage.doc_id, passage.start + start))
                 candidate = Candidate(passage, rank, passage.start + start, passage.start + end, text)

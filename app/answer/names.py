@@ -97,9 +97,20 @@ COUNTRY_FORMS = [{"u.s.", "us", "usa", "u.s.a.", "america", "american", "america
 
 
 def same_country(a: str, b: str) -> bool:
-    """"U.S." and "American", "China" and "Beijing" name one country; so do "Kenya" and "Kenyan"."""
+    """"U.S." and "American", "China" and "Beijing" name one country; so do "Kenya" and "Kenyan";
+    Malaysia and Malawi do not (a shared prefix is no shared country)."""
     a, b = a.lower().rstrip("’'s"), b.lower().rstrip("’'s")
-    return any(a in group and b in group for group in COUNTRY_FORMS) or a[:4] == b[:4] and len(a) >= 4 and len(b) >= 4
+    if any(a in group and b in group for group in COUNTRY_FORMS):
+        return True
+    return _country_named(a) is not None and _country_named(a) == _country_named(b)
+
+
+def _country_named(word: str) -> str | None:
+    """The country (lower case) a country word or its adjective names: "kenya" for "Kenya" or "Kenyan"."""
+    if word in _country_words():
+        return word
+    country = _country_of_adjective(word)
+    return country.lower() if country else None
 
 
 def _country_form(word: str) -> set[str] | None:

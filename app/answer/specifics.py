@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 
 from app.answer.names import MONTHS
-from app.answer.terms import content_terms, related, words
+from app.answer.terms import NUMBER_WORD_PATTERN, content_terms, related, words
 
 _MONTH = "|".join(MONTHS + [month.upper() for month in MONTHS])  # not "may" the verb
 # "May 15, 2019", "May 2024", "15 May 2019", "May", "2019", "5/15/2019"
@@ -66,10 +66,7 @@ def states_new_date(question: str, text: str) -> bool:
 COUNTED = re.compile(r"\bhow many\s+((?:[\w\-’']+\s+){0,3}?[\w\-’']+?)(?=\s+(?:has|have|had|is|are|was|were|did|does|do|"
                      r"will|would|can|could|should|may|might|must|in|of|for|from|under|to|that|which|who|on|at|by|"
                      r"with|per|across|would|the|a|an)\b|\s*[?,.]|$)", re.I)
-NUMBER_WORDS = ("one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|"
-                "seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|dozen|"
-                "dozens|hundreds|thousands|millions")
-COUNT = re.compile(rf"(?<![\w.])\d[\d,.]*\+?(?![\w])|\b(?:{NUMBER_WORDS})\b", re.I)
+COUNT = re.compile(rf"(?<![\w.])\d[\d,.]*\+?(?![\w])|\b(?:{NUMBER_WORD_PATTERN}|dozens?|hundreds|thousands|millions)\b", re.I)
 COUNTED_WITHIN = 4  # words between a number and the noun it counts ("over 90 Federal policy actions")
 
 

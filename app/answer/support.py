@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from app.answer.terms import TermStats, acronyms_expanded, content_terms
+from app.answer.terms import NUMBER_WORDS, TermStats, acronyms_expanded, content_terms
 from app.embedding import Embedder
 from app.schema import Passage
 from app.sentences import sentence_spans
@@ -44,10 +44,6 @@ PARTIAL_MARKER = re.compile(r"\[[\d\s,;\-–]*\]?")
 TRAILING_MARKERS = re.compile(r"([.!?])([\"”’)]*)((?:\s*\[\s*\d+(?:\s*(?:[,;]|-|–)\s*\d+)*\s*\])+)")
 LIST_BULLET = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+")
 NUMBER = re.compile(r"(?<![\w.])\d+(?:[,.]\d+)*")  # 2025, 1,000, 3.5 ("$200bn" -> 200)
-NUMBER_WORDS = dict(zip(
-    "one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen "
-    "eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety hundred".split(),
-    [*map(str, range(1, 21)), "30", "40", "50", "60", "70", "80", "90", "100"]))
 SCALES = {"thousand", "million", "billion", "trillion", "percent", "dozen"}  # "410 billion" is not "410 million"
 NUMBER_WORD = re.compile(r"\b(" + "|".join([*NUMBER_WORDS, *SCALES]) + r")\b", re.I)
 MONTH = re.compile(r"\b(January|February|March|April|May|June|July|August|September|October|November|December)\b")

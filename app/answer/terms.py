@@ -99,6 +99,15 @@ def related(term: str, other: str) -> bool:
     return prefix >= 4 and prefix >= 0.75 * shortest
 
 
+# Number words and their values: one list for every check that reads numbers (the answerer's quantities
+# and counts, the support check of generated sentences), so that "sixteen" and "eighty" count everywhere.
+NUMBER_WORDS = dict(zip(
+    "one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen "
+    "eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety hundred".split(),
+    [*map(str, range(1, 21)), "30", "40", "50", "60", "70", "80", "90", "100"]))
+NUMBER_WORD_PATTERN = "|".join(NUMBER_WORDS)
+
+
 ACRONYM = re.compile(r"\b[A-Z]{2,6}s?\b")
 LINKING_WORDS = r"(?:\s+(?:and|of|the|for|on|in|&))*\s+"
 
