@@ -39,12 +39,13 @@ index: setup corpus
 run: index
 	$(BIN)/ragqa serve --host 127.0.0.1 --port 7860
 
-## test: set up, then the whole test suite (unit, integration, eval gate)
+## test: set up, lint, then the whole test suite (unit, integration, eval gates on the test splits)
 test: setup corpus
+	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 
 clean:
-	rm -rf $(VENV) index/chroma.sqlite3 index/*/
+	rm -rf $(VENV) index/chroma.sqlite3 index/*/ eval/.work
 
 ## bench: ingest/query/memory/load measurements side by side, written to BENCHMARKS.md (long: not part of test)
 BENCH_ARGS ?=

@@ -25,16 +25,16 @@ from typing import Any, Literal
 import gradio as gr
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.routing import APIRoute
 from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app import __version__
 from app.admission import AdmissionLimit
-from app.config import RetrieverName
 from app.answer.generative import Partial
+from app.config import RetrieverName
 from app.conversation import ask_in_turn, assistant_lock, stream_in_turn
 from app.errors import RagqaError
 from app.retrieve import SearchFilters

@@ -40,7 +40,14 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument("--json", action="store_true", help="print JSON")
 
     evaluate = commands.add_parser("eval", help="score the eval cases (accuracy, abstention, retrieval, citations)")
-    evaluate.add_argument("--cases", type=Path, default=Path("eval/cases.jsonl"), help="JSONL file of cases")
+    evaluate.add_argument("--cases", type=Path, action="append",
+                          help="JSONL file of cases, scored against the current index; may be repeated "
+                               "(default: both splits of the coverage set, eval/coverage/)")
+    evaluate.add_argument("--set", choices=("coverage", "whitehouse"), dest="eval_set",
+                          help="score an eval set on its own corpus and index (laid out and brought up to date "
+                               "under eval/.work/): its cases of --split")
+    evaluate.add_argument("--split", choices=("dev", "test", "all"), default="all",
+                          help="with --set: dev (what the answerer was built on), test (only scored) or all")
     evaluate.add_argument("--retriever", choices=(*RETRIEVERS, "all"), default="hybrid",
                           help="one method, or all three side by side")
     evaluate.add_argument("--json", type=Path, metavar="OUT", help="write summary and per-case results")
@@ -138,8 +145,17 @@ def run_eval(args, settings: Settings) -> int:
         raise RagqaError("--llm-base-url and --llm-model go with --llm")
     else:
         settings = settings.model_copy(update={"llm": "none"})  # the extractive gate, whatever RAGQA_LLM says
-    cases = ev.load_cases(args.cases)
-    thresholds = ev.load_thresholds(args.thresholds) if args.thresholds else None
+    from app.eval_sets import EVAL, eval_sets, prepare
+
+    if args.eval_set and args.cases:
+        raise RagqaError("--set scores the set's own cases; --cases goes without it")
+    if args.eval_set:
+        files = eval_sets()[args.eval_set].case_files(args.split)
+        settings = prepare(args.eval_set, settings, EVAL / ".work", progress=sys.stderr.isatty())
+    else:
+        files = args.cases or eval_sets()["coverage"].case_files()
+    cases = [case for path in files for case in ev.load_cases(path)]
+    thresholds = ev.load_thresholds(args.thresholds, args.eval_set) if args.thresholds else None
     retrievers = list(RETRIEVERS) if args.retriever == "all" else [args.retriever]
     summaries, results = ev.evaluate(settings, cases, retrievers, args.distractors)
     print(ev.format_table(summaries))
@@ -148,7 +164,7 @@ def run_eval(args, settings: Settings) -> int:
         ev.write_json(args.json, ev.results_json(summaries[main], results) | {"runs": summaries})
     if args.report:
         args.report.parent.mkdir(parents=True, exist_ok=True)
-        args.report.write_text(ev.format_markdown(summaries, f"Eval of {args.cases}"), encoding="utf-8")
+        args.report.write_text(ev.format_markdown(summaries, f"Eval of {', '.join(map(str, files))}"), encoding="utf-8")
     failures = ev.gate_failures(summaries[main], thresholds) if thresholds else []
     for failure in failures:
         print(f"below threshold: {failure}", file=sys.stderr)

@@ -6,6 +6,8 @@ Metrics (answerable / unanswerable per ARCHITECTURE.md's case format):
 - hit@1, hit@5, mrr: rank of the first retrieved passage from a gold source (answerable cases);
 - citation_precision: citations whose document is a gold source of an answerable case;
 - citation_faithfulness: citations whose quote is verbatim in the cited document at start:end;
+- quotes_without_markup: citations whose quote holds no markup (Markdown links or emphasis, HTML
+  tags, URLs): documents are quoted by their readable text (app.readable);
 - latency_p50_ms, latency_p95_ms: wall time of `ask` per question.
 With an LLM configured (`ragqa eval --llm`), the citation metrics of app.evaluate_llm are added.
 """
@@ -25,7 +27,10 @@ from pydantic import BaseModel, ValidationError, model_validator
 from app.errors import RagqaError
 from app.evaluate_llm import METRICS as LLM_METRICS
 
-HEADLINE = ("accuracy", "abstention_recall", "false_abstention", "hit@5", "citation_precision", "citation_faithfulness")
+HEADLINE = ("accuracy", "abstention_recall", "false_abstention", "hit@5", "citation_precision", "citation_faithfulness",
+            "quotes_without_markup")
+# what a reader's text never holds: Markdown links, emphasis and headings, HTML tags, URLs, code marks
+MARKUP = re.compile(r"\]\(|\*\*|__\w|</?[A-Za-z][^<>]*>|https?://|\bwww\.|^\s*#{1,6}\s|`", re.M)
 LOWER_IS_BETTER = {"false_abstention", "latency_p50_ms", "latency_p95_ms"}
 
 
@@ -134,18 +139,25 @@ def summarize(results: list[CaseResult]) -> dict[str, float]:
         "mrr": sum(1.0 / rank for rank in ranks if rank) / len(ranks) if ranks else 1.0,
         "citation_precision": _share(citations),
         "citation_faithfulness": _share([ok for r in results for ok in r.faithful]),
+        "quotes_without_markup": _share([not MARKUP.search(c["quote"]) for r in results for c in r.answer["citations"]]),
         "latency_p50_ms": statistics.median(latencies),
         "latency_p95_ms": latencies[min(len(latencies) - 1, int(round(0.95 * (len(latencies) - 1))))],
     }
 
 
-def load_thresholds(path: Path) -> dict[str, dict[str, float]]:
-    """{"minimums": {metric: bound}, "maximums": {metric: bound}} from a TOML file."""
+def load_thresholds(path: Path, eval_set: str | None = None) -> dict[str, dict[str, float]]:
+    """{"minimums": {metric: bound}, "maximums": {metric: bound}} from a TOML file: its top-level
+    tables, or those under [`eval_set`] when the file has a section per eval set."""
     try:
         with path.open("rb") as handle:
             data = tomllib.load(handle)
     except (OSError, tomllib.TOMLDecodeError) as problem:
         raise RagqaError(f"cannot read thresholds {path}: {problem}") from None
+    if eval_set is not None and eval_set in data:
+        data = data[eval_set]
+    elif "minimums" not in data and "maximums" not in data:
+        raise RagqaError(f"{path} has no thresholds{f' for {eval_set}' if eval_set else ''} "
+                         f"(sections: {', '.join(data) or 'none'})")
     return {"minimums": data.get("minimums", {}), "maximums": data.get("maximums", {})}
 
 

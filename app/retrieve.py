@@ -7,7 +7,7 @@
   given a MockLLM so it never reaches for llama-index's OpenAI default), in its "relative_score"
   mode: each list's scores are scaled to 0-1 and added, so a passage far ahead in one list stays
   ahead. Reciprocal-rank fusion keeps only the ranks and settles a tie (first in one list, second
-  in the other) by list order; measured on eval/cases.jsonl (2026-12-01), relative scores gave
+  in the other) by list order; measured on the coverage cases (2026-12-01), relative scores gave
   hybrid accuracy 0.871 vs 0.859 and hit@1 0.953 vs 0.929, and with the White House distractors
   accuracy 0.847 vs 0.824 and hit@5 0.953 vs 0.918.
 Filters (date range, publisher) go to Chroma as a `where` for dense and are applied to BM25's

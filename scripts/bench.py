@@ -48,7 +48,7 @@ def main() -> int:
     parser.add_argument("--large", type=Path, default=ROOT.parent / "shared" / "whitehouse")
     parser.add_argument("--large-limit", type=int, default=0, help="use only this many large-corpus files (0: all)")
     parser.add_argument("--sample", type=int, default=200, help="documents in the three-way throughput sample")
-    parser.add_argument("--cases", type=Path, default=ROOT / "eval" / "cases.jsonl")
+    parser.add_argument("--cases", type=Path, default=ROOT / "eval" / "coverage" / "dev.jsonl")
     parser.add_argument("--load-clients", type=int, default=20)
     parser.add_argument("--load-requests", type=int, default=20, help="requests per client")
     parser.add_argument("--out", type=Path, default=ROOT / "BENCHMARKS.md")

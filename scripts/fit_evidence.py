@@ -1,6 +1,6 @@
 """Fit the extractive answerer's evidence model (abstain or answer) on an eval cases file.
 
-    .venv/bin/python scripts/fit_evidence.py [eval/cases.jsonl]
+    .venv/bin/python scripts/fit_evidence.py [eval/coverage/dev.jsonl]
 
 Runs every case with abstention off, records the features of the quote the answerer chose, and fits
 an L2-regularised logistic regression of "this quote answers the question" (answerable case whose
@@ -78,7 +78,7 @@ def report(name: str, scores: np.ndarray, y: np.ndarray) -> None:
 
 
 def main() -> None:
-    x, y = collect(Path(sys.argv[1] if len(sys.argv) > 1 else "eval/cases.jsonl"))
+    x, y = collect(Path(sys.argv[1] if len(sys.argv) > 1 else "eval/coverage/dev.jsonl"))
     current = np.array([extractive.evidence(dict(zip(FEATURES, row))) for row in x])
     report("coefficients in app/answer/extractive.py", current, y)
     weights, bias = fit(x, y)

@@ -18,7 +18,7 @@ year moved by one, another figure changed, the month replaced by the next, a nam
 invented one, and the true sentence citing another document's passage — checked at the configured
 threshold; it prints how many of each kind got through (the goal is none).
 
-Usage: RAGQA_INDEX_DIR=index .venv/bin/python scripts/tune_support.py [eval/cases.jsonl] [-v]
+Usage: RAGQA_INDEX_DIR=index .venv/bin/python scripts/tune_support.py [eval/coverage/dev.jsonl] [-v]
 """
 
 from __future__ import annotations
@@ -125,4 +125,4 @@ def report_thresholds(positives, negatives, hard) -> None:
 
 if __name__ == "__main__":
     arguments = [a for a in sys.argv[1:] if a != "-v"]
-    main(Path(arguments[0]) if arguments else Path("eval/cases.jsonl"))
+    main(Path(arguments[0]) if arguments else Path("eval/coverage/dev.jsonl"))

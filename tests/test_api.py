@@ -13,9 +13,9 @@ from fastapi.testclient import TestClient
 from app.api import create_app
 from app.assistant import Assistant
 from app.conversation import condense, is_follow_up
+from app.schema import Answer, Citation
 from app.server import background_server
 from app.ui import render_answer
-from app.schema import Answer, Citation
 from tests.conftest import coverage_corpus_dir, make_settings
 
 QUESTION = "When did the Commerce Department warn about Huawei's Ascend chips?"

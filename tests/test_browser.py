@@ -17,9 +17,6 @@ from app.assistant import Assistant
 from app.server import background_server
 from tests.conftest import ROOT, coverage_corpus_dir, make_settings
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run", "--disable-sync"]
 ARTIFACTS = ROOT / "test-artifacts"
 QUESTION = "When did the Commerce Department warn about Huawei's Ascend chips?"
 ROW_TITLE = "Huawei doubles down on developing countries for cloud and AI"
@@ -35,19 +32,6 @@ Visitors are advised to book lodging early because hotels fill up quickly during
 EVIL_SOURCES = [{"file": "zorblax-festival.txt", "title": 'Zorblax guide <img src=x onerror="window.__injected=3">',
                  "publisher": "<b>Quentaria</b> Board", "date": "2025-06-01",
                  "url": "javascript:window.__injected=4", "kind": "guide"}]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium); "
-                    "the browser tests do not skip without it")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
 
 
 def _serve(tmp_path_factory, name: str, corpus: Path):

@@ -1,4 +1,5 @@
-"""The eval suite: the gate over eval/cases.jsonl, the scoring itself, and the command."""
+"""The eval suite: the gates over the test splits of both eval sets, the sets' design, the scoring
+itself, and the command."""
 
 import json
 import os
@@ -11,21 +12,73 @@ import pytest
 
 from app import evaluate as ev
 from app.errors import RagqaError
+from app.eval_sets import SPLITS, eval_sets, listed_documents, prepare
+from tests.conftest import make_settings
 
 ROOT = Path(__file__).resolve().parents[1]
-CASES = ROOT / "eval" / "cases.jsonl"
 THRESHOLDS = ROOT / "eval" / "thresholds.toml"
+SETS = eval_sets()
 
 
 @pytest.fixture(scope="module")
 def cases():
-    return ev.load_cases(CASES)
+    """Every coverage case (both splits), for the tests of the scoring and the command."""
+    return [case for path in SETS["coverage"].case_files() for case in ev.load_cases(path)]
 
 
-def test_gate_holds_on_the_coverage_corpus(assistant, cases):
-    summary = ev.summarize(ev.run_cases(assistant, cases, "hybrid"))
-    failures = ev.gate_failures(summary, ev.load_thresholds(THRESHOLDS))
+def test_gate_holds_on_the_coverage_test_split(assistant):
+    summary = ev.summarize(ev.run_cases(assistant, ev.load_cases(SETS["coverage"].cases("test")), "hybrid"))
+    failures = ev.gate_failures(summary, ev.load_thresholds(THRESHOLDS, "coverage"))
     assert failures == [], f"{failures}\n{ev.format_table({'hybrid': summary})}"
+
+
+@pytest.fixture(scope="module")
+def whitehouse_assistant(tmp_path_factory):
+    """The White House eval set's corpus (740 documents laid out from ../shared/whitehouse) and its index."""
+    from app.assistant import Assistant
+
+    settings = prepare("whitehouse", make_settings(tmp_path_factory.mktemp("wh")), tmp_path_factory.mktemp("wh-work"))
+    return Assistant.load(settings)
+
+
+def test_gate_holds_on_the_whitehouse_test_split(whitehouse_assistant):
+    summary = ev.summarize(ev.run_cases(whitehouse_assistant, ev.load_cases(SETS["whitehouse"].cases("test")), "hybrid"))
+    failures = ev.gate_failures(summary, ev.load_thresholds(THRESHOLDS, "whitehouse"))
+    assert failures == [], f"{failures}\n{ev.format_table({'hybrid': summary})}"
+
+
+def test_whitehouse_cases_are_many_split_by_document_and_from_the_allowed_folders():
+    listing = dict(listed_documents(SETS["whitehouse"].listing))
+    splits = {split: ev.load_cases(SETS["whitehouse"].cases(split)) for split in SPLITS}
+    every = [case for cases in splits.values() for case in cases]
+    cited = {doc for case in every for doc in case.sources}
+    assert len(every) >= 300 and len(cited) >= 150
+    assert sum(not case.answerable for case in every) >= 0.2 * len(every)
+    assert all(doc.split("/")[0] in ("presidential-actions", "articles") for doc in cited)
+    for split, cases in splits.items():  # a document's cases are all in its own split
+        assert {listing[case.sources[0]] for case in cases if case.sources} == {split}
+    assert sum(role == "distractor" for role in listing.values()) >= 500
+
+
+def test_coverage_cases_are_split_by_document():
+    """A case belongs to its first source (others are alternatives that state the same fact)."""
+    dev, test = (ev.load_cases(SETS["coverage"].cases(split)) for split in SPLITS)
+    assert not {c.sources[0] for c in dev if c.sources} & {c.sources[0] for c in test if c.sources}
+    assert len(test) >= 40 and sum(not c.answerable for c in test) >= 8
+
+
+def test_thresholds_are_read_per_eval_set(tmp_path):
+    assert ev.load_thresholds(THRESHOLDS, "whitehouse")["minimums"]["quotes_without_markup"] == 1.0
+    with pytest.raises(RagqaError, match="no thresholds"):
+        ev.load_thresholds(THRESHOLDS)
+
+
+def test_quotes_with_markup_are_counted():
+    results = [case_result("In May. [1]", ["doc-a"])]
+    results[0].answer["citations"][0]["quote"] = "In [May](https://example.com/2025/05) it said"
+    assert ev.summarize(results)["quotes_without_markup"] == 0.0
+    results[0].answer["citations"][0]["quote"] = "In May it said"
+    assert ev.summarize(results)["quotes_without_markup"] == 1.0
 
 
 def test_gate_fails_when_retrieval_is_broken(assistant, cases, monkeypatch):
@@ -38,7 +91,7 @@ def test_gate_fails_when_retrieval_is_broken(assistant, cases, monkeypatch):
 
     monkeypatch.setattr(assistant.retriever, "retrieve", off_topic)
     summary = ev.summarize(ev.run_cases(assistant, cases[:30], "hybrid"))
-    failures = ev.gate_failures(summary, ev.load_thresholds(THRESHOLDS))
+    failures = ev.gate_failures(summary, ev.load_thresholds(THRESHOLDS, "coverage"))
     assert any(f.startswith("hit@5") for f in failures)
     assert any(f.startswith("accuracy") for f in failures)
 
@@ -53,7 +106,7 @@ def case_result(answer_text, citations, sources=("doc-a",), answerable=True, ret
     case = ev.EvalCase(id="x", question="q?", answerable=answerable,
                        expect=["\\bMay\\b"] if answerable else [], sources=list(sources) if answerable else [])
     answer = {"answer": answer_text, "abstained": not citations,
-              "citations": [{"doc_id": d} for d in citations]}
+              "citations": [{"doc_id": d, "quote": answer_text} for d in citations]}
     return ev.CaseResult(case, answer, list(retrieved), 0.01, [True] * len(citations))
 
 

@@ -15,13 +15,11 @@ import pytest
 
 from app.answer.generative import Partial
 from app.answer.llm import REFUSAL, build_messages
-from app.answer.support import Claim, split_claims
 from app.api import create_app
 from app.assistant import Assistant
 from app.server import background_server
 from tests.conftest import make_settings
 from tests.fake_llm import FakeLLM, Reply, passage_number, passages_in
-from tests.test_browser import browser  # noqa: F401  (the headless chromium fixture)
 
 DOCUMENTS = {
     "valdera-port.md": """---
@@ -321,16 +319,6 @@ def test_llm_needs_a_url_and_a_model(corpus_settings):
 
     with pytest.raises(RagqaError, match="RAGQA_LLM_BASE_URL"):
         Assistant.load(corpus_settings.model_copy(update={"llm": "openai-compatible"}))
-
-
-# --- sentence splitting of generated text --------------------------------------------------------
-
-def test_markers_after_the_full_stop_stay_with_their_sentence():
-    claims, rest = split_claims("It opened in March 2023. [1] It cost 410 million euros. [2", final=False)
-    assert [(c.clean, c.cited) for c in claims] == [("It opened in March 2023.", [1])]
-    assert rest.startswith("It cost")
-    assert Claim.parse("Both did [1, 3-4][2].").cited == [1, 3, 4, 2]
-    assert [c.clean for c in split_claims("- first item [1]\n- second item [2]")[0]] == ["first item", "second item"]
 
 
 # --- ragqa eval --llm ----------------------------------------------------------------------------

@@ -1,0 +1,70 @@
+"""Write README's eval figures from a real run: both eval sets, dev and test side by side.
+
+    .venv/bin/python scripts/eval_report.py [--readme README.md]
+
+For each eval set (app.eval_sets) it lays out the corpus, brings its index up to date, scores the
+dev split with the hybrid retriever and the test split with all three retrievers, and replaces the
+block between `<!-- eval:start -->` and `<!-- eval:end -->` in README with the tables, the date and
+the machine. Nothing in the block is typed by hand.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import platform
+import re
+from pathlib import Path
+
+from app import evaluate as ev
+from app.config import Settings, offline_environment
+from app.eval_sets import EVAL, ROOT, eval_sets, prepare
+
+METRICS = ("cases", "accuracy", "abstention_recall", "false_abstention", "hit@1", "hit@5", "citation_precision",
+           "citation_faithfulness", "quotes_without_markup", "latency_p50_ms")
+START, END = "<!-- eval:start -->", "<!-- eval:end -->"
+
+
+def _cpu() -> str:
+    try:
+        names = re.findall(r"model name\s*:\s*(.+)", Path("/proc/cpuinfo").read_text())
+        return f"{len(names)} x {names[0].strip()}" if names else platform.processor()
+    except OSError:
+        return platform.processor()
+
+
+def table(columns: dict[str, dict[str, float]]) -> str:
+    rows = ["| metric | " + " | ".join(columns) + " |", "|---|" + "---|" * len(columns)]
+    for metric in METRICS:
+        cells = [f"{summary[metric]:.0f}" if metric in ("cases", "latency_p50_ms") else f"{summary[metric]:.3f}"
+                 for summary in columns.values()]
+        rows.append(f"| {metric} | " + " | ".join(cells) + " |")
+    return "\n".join(rows)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--readme", type=Path, default=ROOT / "README.md")
+    args = parser.parse_args()
+    offline_environment()
+    blocks = [f"Written by `scripts/eval_report.py` on {dt.date.today().isoformat()} ({_cpu()}, no GPU)."]
+    for name, eval_set in eval_sets().items():
+        settings = prepare(name, Settings(_env_file=None), EVAL / ".work")
+        dev = ev.load_cases(eval_set.cases("dev"))
+        test = ev.load_cases(eval_set.cases("test"))
+        dev_summary, _ = ev.evaluate(settings, dev, ["hybrid"])
+        test_summaries, _ = ev.evaluate(settings, test, ["dense", "bm25", "hybrid"])
+        columns = {"dev (hybrid)": dev_summary["hybrid"]} | {f"test ({k})": v for k, v in test_summaries.items()}
+        blocks.append(f"**{name}** ({len(dev)} dev / {len(test)} test cases):\n\n{table(columns)}")
+        print(f"{name}: dev {ev.headline('hybrid', dev_summary['hybrid'])}\n{name}: test "
+              f"{ev.headline('hybrid', test_summaries['hybrid'])}", flush=True)
+    readme = args.readme.read_text(encoding="utf-8")
+    if START not in readme or END not in readme:
+        raise SystemExit(f"{args.readme} has no {START} ... {END} block")
+    head, rest = readme.split(START, 1)
+    _, tail = rest.split(END, 1)
+    args.readme.write_text(f"{head}{START}\n" + "\n\n".join(blocks) + f"\n{END}{tail}", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()

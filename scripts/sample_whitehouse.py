@@ -1,0 +1,47 @@
+"""Draw the White House eval corpus: documents to write cases from, split by document, and distractors.
+
+    python scripts/sample_whitehouse.py [../shared/whitehouse] > eval/whitehouse/documents.tsv
+
+Case documents come only from presidential-actions/ and articles/ (the other four folders are kept
+for a held-out check and appear here as distractors only). Exact duplicates (same body under two
+names) are drawn once. Each line: doc id (path under the folder, no extension), role (dev, test or
+distractor). The draw is seeded, so the file can be made again and checked.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import sys
+from pathlib import Path
+
+CASE_FOLDERS = ("presidential-actions", "articles")
+CASE_DOCUMENTS = 180
+DISTRACTORS = 560
+TEST_SHARE = 0.4
+MIN_BYTES, MAX_BYTES = 1_000, 40_000  # long enough to ask two questions of, short enough to read whole
+SEED = 20261202
+
+
+def main(root: Path) -> None:
+    seen: set[str] = set()
+    files: list[Path] = []
+    for path in sorted(root.rglob("*.md")):
+        digest = hashlib.sha256(path.read_text(encoding="utf-8").split("---", 2)[-1].encode()).hexdigest()
+        if digest not in seen:
+            seen.add(digest)
+            files.append(path)
+    rng = random.Random(SEED)
+    sources = [p for p in files if p.relative_to(root).parts[0] in CASE_FOLDERS
+               and MIN_BYTES <= p.stat().st_size <= MAX_BYTES]
+    chosen = rng.sample(sources, CASE_DOCUMENTS)
+    rest = [p for p in files if p not in set(chosen)]
+    distractors = rng.sample(rest, DISTRACTORS)
+    tests = set(rng.sample(chosen, round(TEST_SHARE * CASE_DOCUMENTS)))
+    for path in sorted(chosen + distractors):
+        role = "distractor" if path in distractors else "test" if path in tests else "dev"
+        print(f"{path.relative_to(root).with_suffix('').as_posix()}\t{role}")
+
+
+if __name__ == "__main__":
+    main(Path(sys.argv[1] if len(sys.argv) > 1 else "../shared/whitehouse"))
