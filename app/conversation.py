@@ -49,7 +49,8 @@ def is_follow_up(question: str) -> bool:
 def condense(question: str, history_questions: list[str], max_chars: int | None = None) -> str:
     """The question made self-standing against the earlier user questions (oldest first).
 
-    A follow-up gets the (itself resolved) previous question in front of it; "what about X?" gets
+    A follow-up gets the (itself resolved) previous question after it when it asks with its own
+    question word ("when was that: What did Malaysia decide ...?"), in front of it otherwise; "what about X?" gets
     the last self-standing question instead, so "what about Egypt?" after "what about Kenya?"
     replaces Kenya rather than adding to it. With `max_chars`, the context is cut to fit.
     """
@@ -62,12 +63,30 @@ def condense(question: str, history_questions: list[str], max_chars: int | None 
         context = topics[-1] if topics else condense(history[-1], history[:-1])
     else:
         context = condense(history[-1], history[:-1])
+    asking = _own_question(question)
     if max_chars is not None:
-        room = max_chars - len(question) - 1
+        room = max_chars - len(asking or question) - 2
         if room <= 0:
             return question
         context = context[-room:].lstrip() if len(context) > room else context
-    return f"{context} {question}" if context else question
+    if not context:
+        return question
+    # A follow-up that asks with its own question word leads, so that what it asks for is read from
+    # it: "and when was that?" after "What did Malaysia decide ...?" is a "when" question about that.
+    return f"{asking}: {context}" if asking else f"{context} {question}"
+
+
+ASKING = re.compile(r"^(?:(?:and|but|so|also|then),?\s+)?((?:in|on|by|since|until|for|from|at)\s+(?:what|which)\b.*|"
+                    r"(?:when|where|who|whom|whose|which|how|why)\b.*)", re.I)
+
+
+def _own_question(question: str) -> str | None:
+    """The follow-up's own question without its lead word and question mark ("when was that" for
+    "and when was that?"), or None when it asks nothing of its own ("what about Egypt?")."""
+    if question.lower().startswith(SUBSTITUTING_LEADS):
+        return None
+    match = ASKING.match(question)
+    return match.group(1).rstrip(" ?") if match else None
 
 
 _locks: "weakref.WeakKeyDictionary[object, threading.Lock]" = weakref.WeakKeyDictionary()

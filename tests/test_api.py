@@ -333,9 +333,19 @@ def test_standalone_questions_are_left_alone(question):
     assert condense(question, ["Something asked before about the AI diffusion rule?"]) == question
 
 
-def test_condense_prepends_the_previous_question():
-    assert condense("and in which month was that?", [QUESTION]) == f"{QUESTION} and in which month was that?"
+def test_condense_puts_a_follow_up_that_asks_first():
+    """A follow-up with its own question word leads, so what it asks for (a month) is read from it."""
+    assert condense("and in which month was that?", [QUESTION]) == f"in which month was that: {QUESTION}"
     assert condense("and in which month was that?", []) == "and in which month was that?"
+    assert condense("and in Kenya?", [QUESTION]) == f"{QUESTION} and in Kenya?"
+
+
+def test_a_when_follow_up_gives_the_date_the_sentence_before_states(assistant):
+    """"What did Malaysia decide?" then "and when was that?": the month is in the sentence before."""
+    first = "What did Malaysia decide about Huawei chips?"
+    assert "Malaysia" in assistant.ask(first).answer
+    follow_up = assistant.ask(condense("and when was that?", [first]))
+    assert "In May" in follow_up.answer and "Malaysia" in follow_up.answer
 
 
 def test_condense_what_about_replaces_the_previous_substitution():
@@ -345,14 +355,13 @@ def test_condense_what_about_replaces_the_previous_substitution():
 
 def test_condense_chains_pronoun_follow_ups():
     history = ["Which executive order promotes AI exports?", "when was it signed?"]
-    resolved = condense("who signed it?", history)
-    assert resolved.startswith("Which executive order promotes AI exports? when was it signed?")
-    assert resolved.endswith("who signed it?")
+    assert condense("who signed it?", history) == \
+        "who signed it: when was it signed: Which executive order promotes AI exports?"
 
 
 def test_condense_respects_the_length_limit():
     resolved = condense("and why?", ["word " * 500], max_chars=100)
-    assert len(resolved) <= 100 and resolved.endswith("and why?")
+    assert len(resolved) <= 100 and resolved.startswith("why: word")
 
 
 def test_follow_up_answer_uses_the_earlier_turn(assistant):
