@@ -11,7 +11,7 @@ gets the most cases right. Before adopting a
 refit, compare both by cross-validation: on a set this small a refit can fit noise. Each set is
 scored on its own corpus and index (app.eval_sets, under eval/.work/); test splits are never read.
 On 2026-12-02 (both dev splits, 275 cases): the refit's best threshold was 0.185 against the 0.188
-in use, and no threshold of either model separated the unanswerable cases better.
+in use.
 """
 
 from __future__ import annotations
