@@ -135,9 +135,9 @@ def _xml_text(element) -> str:
 def _xml_blocks(element, blocks: list[str]) -> None:
     for child in element:
         if child.tag == "table":
-            rows = [[tidy(_xml_text(cell)).replace("\n", " ") for cell in row.iter("cell")] for row in child.iter("row")]
-            first = next(iter(child.iter("row")), None)
-            has_header = first is not None and any(cell.get("role") == "head" for cell in first.iter("cell"))
+            elements = list(child.iter("row"))
+            rows = [[tidy(_xml_text(cell)).replace("\n", " ") for cell in row.iter("cell")] for row in elements]
+            has_header = bool(elements) and any(cell.get("role") == "head" for cell in elements[0].iter("cell"))
             blocks.extend(table_lines(rows[1:], rows[0]) if has_header and rows else table_lines(rows, None))
         elif child.tag == "list":
             for item in child.findall("item"):

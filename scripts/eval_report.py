@@ -12,25 +12,19 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import platform
-import re
+import sys
 from pathlib import Path
 
 from app import evaluate as ev
 from app.config import Settings, offline_environment
 from app.eval_sets import EVAL, ROOT, eval_sets, prepare
 
+sys.path.insert(0, str(ROOT))
+from scripts.bench import machine  # noqa: E402  (the bench's description of the machine)
+
 METRICS = ("cases", "accuracy", "abstention_recall", "false_abstention", "hit@1", "hit@5", "citation_precision",
            "citation_faithfulness", "quotes_without_markup", "latency_p50_ms")
 START, END = "<!-- eval:start -->", "<!-- eval:end -->"
-
-
-def _cpu() -> str:
-    try:
-        names = re.findall(r"model name\s*:\s*(.+)", Path("/proc/cpuinfo").read_text())
-        return f"{len(names)} x {names[0].strip()}" if names else platform.processor()
-    except OSError:
-        return platform.processor()
 
 
 def table(columns: dict[str, dict[str, float]]) -> str:
@@ -47,7 +41,9 @@ def main() -> None:
     parser.add_argument("--readme", type=Path, default=ROOT / "README.md")
     args = parser.parse_args()
     offline_environment()
-    blocks = [f"Written by `scripts/eval_report.py` on {dt.date.today().isoformat()} ({_cpu()}, no GPU)."]
+    cpu = machine()
+    blocks = [f"Written by `scripts/eval_report.py` on {dt.date.today().isoformat()} ({cpu['cores']} x {cpu['cpu']}, "
+              "no GPU)."]
     for name, eval_set in eval_sets().items():
         settings = prepare(name, Settings(_env_file=None), EVAL / ".work")
         dev = ev.load_cases(eval_set.cases("dev"))

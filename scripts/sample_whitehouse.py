@@ -35,11 +35,11 @@ def main(root: Path) -> None:
     sources = [p for p in files if p.relative_to(root).parts[0] in CASE_FOLDERS
                and MIN_BYTES <= p.stat().st_size <= MAX_BYTES]
     chosen = rng.sample(sources, CASE_DOCUMENTS)
-    rest = [p for p in files if p not in set(chosen)]
-    distractors = rng.sample(rest, DISTRACTORS)
+    taken = set(chosen)
+    distractors = rng.sample([p for p in files if p not in taken], DISTRACTORS)
     tests = set(rng.sample(chosen, round(TEST_SHARE * CASE_DOCUMENTS)))
     for path in sorted(chosen + distractors):
-        role = "distractor" if path in distractors else "test" if path in tests else "dev"
+        role = "test" if path in tests else "dev" if path in taken else "distractor"
         print(f"{path.relative_to(root).with_suffix('').as_posix()}\t{role}")
 
 

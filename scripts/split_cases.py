@@ -21,7 +21,7 @@ import random
 from pathlib import Path
 
 from app.answer.terms import content_terms
-from app.eval_sets import EVAL, eval_sets, listed_documents
+from app.eval_sets import eval_sets, listed_documents
 
 TEST_SHARE = 0.4
 SEED = 20261202
@@ -29,7 +29,7 @@ SEED = 20261202
 
 def _write(name: str, split: dict[str, list[dict]]) -> None:
     for part, cases in split.items():
-        path = EVAL / name / f"{part}.jsonl"
+        path = eval_sets()[name].cases(part)
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text("".join(json.dumps(c, ensure_ascii=False) + "\n" for c in cases), encoding="utf-8")
         print(f"{path}: {len(cases)} cases, {sum(not c['answerable'] for c in cases)} unanswerable")
@@ -53,8 +53,9 @@ def split_coverage(cases: list[dict]) -> dict[str, list[dict]]:
 
 
 def split_whitehouse(cases: list[dict], documents: list[str]) -> dict[str, list[dict]]:
-    source = eval_sets()["whitehouse"].source
-    roles = dict(listed_documents(EVAL / "whitehouse" / "documents.tsv"))
+    whitehouse = eval_sets()["whitehouse"]
+    source = whitehouse.source
+    roles = dict(listed_documents(whitehouse.listing))
     terms = {doc: content_terms((source / f"{doc}.md").read_text(encoding="utf-8")) for doc in documents}
     split: dict[str, list[dict]] = {"dev": [], "test": []}
     for case in cases:

@@ -102,7 +102,8 @@ def same_country(a: str, b: str) -> bool:
     a, b = a.lower().rstrip("’'s"), b.lower().rstrip("’'s")
     if any(a in group and b in group for group in COUNTRY_FORMS):
         return True
-    return _country_named(a) is not None and _country_named(a) == _country_named(b)
+    country = _country_named(a)
+    return country is not None and country == _country_named(b)
 
 
 def _country_named(word: str) -> str | None:
