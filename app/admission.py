@@ -4,9 +4,9 @@ A pure ASGI middleware (so a streamed answer holds its slot until the last byte 
 /api/* and /v1/* are limited; the chat page, /docs and /healthz are not. Why not uvicorn's own
 `limit_concurrency`: it counts open connections (idle keep-alive clients and the chat page's
 included), applies to every path and answers a plain-text 503 without Retry-After; a client of
-this API needs a JSON error and a hint when to come back. The answering itself is still one call
-at a time (app.conversation); this bounds how many requests may queue for it, so overload is
-answered in milliseconds instead of piling up behind the lock.
+this API needs a JSON error and a hint when to come back. Admitted requests are answered at once,
+each in its own worker thread (nothing serialises them); this bounds how many share the cores, so
+overload is answered in milliseconds instead of slowing every answer down.
 """
 
 from __future__ import annotations

@@ -35,7 +35,7 @@ from app import __version__
 from app.admission import AdmissionLimit
 from app.answer.generative import Partial
 from app.config import RetrieverName
-from app.conversation import ask_in_turn, assistant_lock, stream_in_turn
+from app.conversation import ask_in_turn, stream_in_turn
 from app.errors import RagqaError
 from app.retrieve import SearchFilters
 from app.schema import Answer, Citation, DocumentInfo, DroppedSentence, Passage
@@ -216,8 +216,7 @@ def create_app(assistant) -> FastAPI:
     @api.post("/api/search", response_model=SearchResponse, tags=["api"], summary="Retrieved passages with scores")
     def search(request: SearchRequest) -> SearchResponse:
         query = assistant.check_question(request.query)
-        with assistant_lock(assistant):
-            return SearchResponse(passages=assistant.search(query, **request.options()))
+        return SearchResponse(passages=assistant.search(query, **request.options()))
 
     @api.get("/api/documents", response_model=DocumentsResponse, tags=["api"], summary="The indexed documents")
     def documents() -> DocumentsResponse:

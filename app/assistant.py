@@ -12,9 +12,13 @@ An ingest may run while the assistant answers (another process, even another mac
 server). Retrieved passages are therefore kept only when their document's current text holds them
 at start:end: a passage of a document not yet committed, or of a version being replaced, is left
 out instead of producing a citation that cannot be verified. Document texts are cached and
-re-read when a passage no longer matches the cached copy. What the assistant holds in memory (BM25
-over all passages, term statistics) is rebuilt in a background thread and swapped in when an ingest
-has stamped a new index generation; it checks at most every `settings.refresh_seconds`.
+re-read when a passage no longer matches the cached copy. The lexical index and term statistics
+(app.lexical, memory-mapped from disk) are re-opened, or rebuilt, in a background thread and swapped
+in when an ingest has stamped a new index generation; it checks at most every `settings.refresh_seconds`.
+
+No lock serialises questions: what a question changes lives in its own call (the retriever, the
+answerer and the encoders hold only read-only state), so the HTTP API and the chat page answer
+several at once, each in its own worker thread.
 """
 
 from __future__ import annotations
@@ -28,22 +32,16 @@ from collections.abc import Iterator
 from app.answer.cite import inline_answer, verify_citations
 from app.answer.extractive import ExtractiveAnswerer, to_citation
 from app.answer.generative import Generated, GenerativeAnswerer, Partial
-from app.answer.terms import TermStats
 from app.config import RetrieverName, Settings
 from app.embedding import load_embedder
 from app.ingest import open_store
-from app.quantized import load_sentence_encoder
+from app.lexical import current_index
 from app.retrieve import Retriever, SearchFilters
 from app.schema import Answer, DocumentInfo, Passage
 from app.validation import check_k, check_question
 
 TEXT_CACHE_DOCUMENTS = 512
 ABSTAIN_TEXT = "The corpus does not say: none of the indexed documents answers this question."
-
-
-def term_stats(retriever: Retriever) -> TermStats:
-    """Term rarity over the passages the retriever holds (the answerer's and support checker's IDF)."""
-    return TermStats(node.get_content() for node in retriever.nodes)
 
 
 class Assistant:
@@ -55,6 +53,7 @@ class Assistant:
         self.answerer = answerer
         self.generator = generator
         self._texts: OrderedDict[str, str] = OrderedDict()
+        self._texts_lock = threading.Lock()  # guards the cache's order only; reads from the store run unlocked
         self._generation = self.store.generation()
         self._checked_at = time.monotonic()
         self._reload_lock = threading.Lock()
@@ -64,9 +63,10 @@ class Assistant:
     def load(cls, settings: Settings) -> "Assistant":
         embedder = load_embedder(settings)
         store = open_store(settings, embedder)
-        retriever = Retriever(store, embedder)
-        stats = term_stats(retriever)
-        answerer = ExtractiveAnswerer(load_sentence_encoder(settings, embedder), stats, settings.rerank_sentences,
+        lexical = current_index(store, settings)
+        retriever = Retriever(store, embedder, lexical)
+        stats = lexical.stats
+        answerer = ExtractiveAnswerer(embedder, stats, settings.rerank_sentences,
                                       settings.abstain_threshold)
         generator = None
         if settings.llm != "none":
@@ -168,8 +168,8 @@ class Assistant:
 
     def _reload(self, generation: str) -> None:
         try:
-            retriever = self.retriever.reloaded()
-            stats = term_stats(retriever)
+            lexical = current_index(self.store, self.settings)
+            retriever, stats = self.retriever.with_lexical(lexical), lexical.stats
         except Exception as error:  # noqa: BLE001 - keep answering with what we have; retry at the next check
             print(f"ragqa: warning: could not reload the index ({type(error).__name__}: {error})", file=sys.stderr)
             return
@@ -179,17 +179,22 @@ class Assistant:
         self._generation = generation
 
     def document_text(self, doc_id: str, refresh: bool = False) -> str | None:
-        """The document's text as stored (cached; `refresh` reads it again)."""
-        if refresh or doc_id not in self._texts:
-            text = self.store.document_text(doc_id)
+        """The document's text as stored (cached; `refresh` reads it again). Safe from several threads."""
+        with self._texts_lock:
+            cached = None if refresh else self._texts.get(doc_id)
+            if cached is not None:
+                self._texts.move_to_end(doc_id)
+                return cached
+        text = self.store.document_text(doc_id)
+        with self._texts_lock:
             if text is None:
                 self._texts.pop(doc_id, None)
                 return None
             self._texts[doc_id] = text
+            self._texts.move_to_end(doc_id)
             if len(self._texts) > TEXT_CACHE_DOCUMENTS:
                 self._texts.popitem(last=False)
-        self._texts.move_to_end(doc_id)
-        return self._texts[doc_id]
+        return text
 
     def _is_current(self, passage: Passage) -> bool:
         """Whether the stored document still holds this passage (see the module docstring)."""

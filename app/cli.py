@@ -14,7 +14,7 @@ from pathlib import Path
 
 from app.config import Settings
 from app.errors import RagqaError
-from app.validation import check_k, check_question
+from app.validation import check_index_exists, check_k, check_question
 
 RETRIEVERS = ("dense", "bm25", "hybrid")
 
@@ -62,6 +62,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="serve the chat page and the HTTP API")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
     serve.add_argument("--port", type=int, default=7860, help="port")
+    serve.add_argument("--workers", type=int, default=None,
+                       help="processes answering on the one port (default: the number of cores)")
     return parser
 
 
@@ -99,10 +101,11 @@ def run_ingest(args, settings: Settings) -> int:
 
 
 def run_ask(args, settings: Settings) -> int:
+    check_question(args.question, settings)  # input errors come back before anything heavy is imported
+    check_k(args.k, settings)
+    check_index_exists(settings)
     from app.assistant import Assistant
 
-    check_question(args.question, settings)
-    check_k(args.k, settings)
     answer = Assistant.load(settings).ask(args.question, k=args.k, retriever=args.retriever)
     if args.json:
         print(json.dumps(answer.model_dump(), ensure_ascii=False, indent=2))
@@ -120,10 +123,11 @@ def run_ask(args, settings: Settings) -> int:
 
 
 def run_search(args, settings: Settings) -> int:
+    check_question(args.query, settings)  # input errors come back before anything heavy is imported
+    check_k(args.k, settings)
+    check_index_exists(settings)
     from app.assistant import Assistant
 
-    check_question(args.query, settings)
-    check_k(args.k, settings)
     passages = Assistant.load(settings).search(args.query, k=args.k, retriever=args.retriever)
     if args.json:
         print(json.dumps([p.model_dump() for p in passages], ensure_ascii=False, indent=2))
@@ -175,7 +179,9 @@ def run_eval(args, settings: Settings) -> int:
 def run_serve(args, settings: Settings) -> int:
     from app.server import serve
 
-    serve(settings, host=args.host, port=args.port)
+    if args.workers is not None and not 1 <= args.workers <= 64:
+        raise RagqaError("--workers must be between 1 and 64")
+    serve(settings, host=args.host, port=args.port, workers=args.workers)
     return 0
 
 

@@ -35,6 +35,11 @@ def offline_environment() -> None:
         os.environ[name] = value
 
 
+def available_cores() -> int:
+    """The cores this process may run on (its affinity, which containers and taskset narrow)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
 class Settings(BaseSettings):
     """Every knob of the assistant; environment variables are RAGQA_<NAME>."""
 
@@ -62,12 +67,17 @@ class Settings(BaseSettings):
     rerank_sentences: int = Field(
         16, ge=1, le=64, description="Candidate sentences embedded per question by the extractive answerer."
     )
-    rerank_backend: Literal["onnx-int8", "torch"] = Field(
-        "onnx-int8", description="How the answerer embeds candidate sentences: the model quantized to int8 with "
-        "ONNX Runtime (~2.7x faster on CPU, cosine 0.99 to PyTorch) or PyTorch itself."
+    embed_backend: Literal["onnx-int8", "torch"] = Field(
+        "onnx-int8", description="How passages, queries and sentences are embedded: the model quantized to int8 "
+        "and run by ONNX Runtime (several times faster on CPU, cosine ~0.99 to PyTorch, no torch import) or the "
+        "PyTorch model through sentence-transformers. Recorded in the index: changing it needs `ingest --rebuild`."
+    )
+    encoder_threads: int = Field(
+        0, ge=0, le=256, description="Threads of the int8 encoder per process (0 = the cores this process may use; "
+        "`ragqa serve --workers N` gives each worker its share)."
     )
     model_cache_dir: Path = Field(
-        Path.home() / ".cache" / "ragqa", description="Where the int8 copy of the model is kept once made."
+        Path.home() / ".cache" / "ragqa", description="Where the int8 copy of the model and the lexical index caches of Chroma servers are kept."
     )
     abstain_threshold: float = Field(
         0.188, ge=0.0, le=1.0, description="Minimum evidence (0-1) for an answer; below it the answer abstains "

@@ -13,8 +13,6 @@ closes the iterator (an LLM generation is bounded by settings.llm_timeout, so a 
 from __future__ import annotations
 
 import re
-import threading
-import weakref
 from collections.abc import Iterator
 
 from app.schema import Answer
@@ -89,37 +87,19 @@ def _own_question(question: str) -> str | None:
     return match.group(1).rstrip(" ?") if match else None
 
 
-_locks: "weakref.WeakKeyDictionary[object, threading.Lock]" = weakref.WeakKeyDictionary()
-_locks_guard = threading.Lock()
-
-
-def assistant_lock(assistant) -> threading.Lock:
-    """The lock that serialises calls to one Assistant (shared by the API and the chat page)."""
-    with _locks_guard:
-        lock = _locks.get(assistant)
-        if lock is None:
-            lock = _locks[assistant] = threading.Lock()
-        return lock
-
-
 def ask_in_turn(assistant, question: str, history_questions: list[str] | None = None, **options) -> Answer:
-    """Check the question as typed, resolve it against the history, then ask (one call at a time)."""
+    """Check the question as typed, resolve it against the history, then ask."""
     question = assistant.check_question(question)
     resolved = condense(question, history_questions or [], assistant.settings.max_question_chars)
-    with assistant_lock(assistant):
-        return assistant.ask(resolved, **options)
+    return assistant.ask(resolved, **options)
 
 
 def stream_in_turn(assistant, question: str, history_questions: list[str] | None = None, **options) -> Iterator:
-    """`ask_in_turn`, streamed: `assistant.ask_events` (verified text so far, then the Answer) under the lock.
+    """`ask_in_turn`, streamed: `assistant.ask_events` (verified text so far, then the Answer).
 
-    Close the iterator when abandoning it (contextlib.closing) so the lock is released at once.
+    Close the iterator when abandoning it (contextlib.closing) so a generation in progress stops at once.
     """
     question = assistant.check_question(question)  # here, not in the generator: bad input fails before streaming
     resolved = condense(question, history_questions or [], assistant.settings.max_question_chars)
 
-    def events():
-        with assistant_lock(assistant):
-            yield from assistant.ask_events(resolved, **options)
-
-    return events()
+    return assistant.ask_events(resolved, **options)

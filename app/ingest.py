@@ -17,6 +17,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from app import lexical
 from app.config import Settings
 from app.corpus import SourceDocument, load_corpora
 from app.embedding import Embedder, load_embedder
@@ -103,6 +104,7 @@ def ingest(settings: Settings, path: Path | list[Path] | None = None, rebuild: b
     show = sys.stderr.isatty() if progress is None else progress
     _embed_and_write(pending, store, embedder, settings, report, show, replacing=set(records))
     store.mark_finished(changed=bool(pending or report.removed or report.repaired))
+    lexical.ensure_saved(store, settings)
     report.passages_total = store.passage_count()
     report.seconds = time.perf_counter() - started
     return report

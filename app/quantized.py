@@ -1,62 +1,56 @@
-"""The embedding model exported to ONNX and quantized to int8, for the answerer's sentence comparisons.
+"""The embedding model exported to ONNX and quantized to int8: the encoder of passages, queries and sentences.
 
-The extractive answerer embeds the question and up to `rerank_sentences` candidate sentences on every
-question; with PyTorch that was ~85% of a warm /api/ask on this CPU. The same weights run through ONNX
-Runtime with int8 matrix products (dynamic quantization, per-channel) are ~2.7x faster here and agree
-with the PyTorch vectors to a cosine of 0.99 (tests/test_quantized.py checks both the agreement and that
-the eval gate still passes with it). Passages and retrieval queries keep the PyTorch model, so the index
-is unchanged and needs no rebuild.
+With PyTorch, embedding was most of an ingest and ~85% of a warm question, and importing torch and
+sentence-transformers alone took 5 s of every CLI call. The same weights run through ONNX Runtime with
+int8 matrix products (dynamic quantization, per-channel) are several times faster here and agree with
+the PyTorch vectors to a cosine of ~0.99 (tests/test_quantized.py checks the agreement; the eval sets
+are scored on both, side by side, by `make bench`). Tokenizing uses the model's own tokenizer.json
+through the `tokenizers` library, so answering never imports torch or transformers.
 
 Why not sentence-transformers' own `backend="onnx"` (the first choice): its exporter needs
 optimum-onnx, which pins transformers<4.58 and would downgrade the transformers 5 that our
-sentence-transformers and llama-index pins were resolved with. What remains here is small: torch's
-own ONNX export of the model's transformer, onnxruntime's own `quantize_dynamic`, and the model's
-pooling (mean over tokens, then L2 normalisation, as its modules.json declares).
+sentence-transformers and llama-index pins were resolved with; and loading through
+sentence-transformers would import torch on every call, which is what this module exists to avoid.
+What remains here is small: torch's own ONNX export of the model's transformer, onnxruntime's own
+`quantize_dynamic`, and the model's pooling (mean over tokens, then L2 normalisation, as its
+modules.json declares).
 
-The quantized file is made once per model (a few seconds) and cached under `settings.model_cache_dir`,
-named by a hash of the model's weights; a cache that cannot be written or read falls back to making it
-in a temporary folder, and any failure to build it falls back to PyTorch with a one-line warning.
+The quantized file is made once per model (a few seconds; `make setup` makes it, or the first use)
+and cached under `settings.model_cache_dir`, named by a hash of the model's weights; a cache that
+cannot be written falls back to making it in a temporary folder. Only making it imports torch.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
-import sys
 import tempfile
 from pathlib import Path
-from typing import Protocol
 
 import numpy as np
 
-from app.config import Settings
-from app.embedding import Embedder, model_path
-
 EXPORT_OPSET = 17
-QUANTIZATION = "int8r7"  # in the cached file's name: a file quantized otherwise is never reused
+QUANTIZATION = "int8r7"  # in the cached file's name and the index fingerprint: other quantization, other file
 LENGTH_BATCH = 4  # texts of similar length encoded together (see QuantizedEncoder.embed_texts)
-
-
-class TextEncoder(Protocol):
-    """Anything that turns texts into unit vectors of one space (the question and its candidates)."""
-
-    def embed_texts(self, texts: list[str]) -> list[list[float]] | np.ndarray: ...
+INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 
 
 class QuantizedEncoder:
-    """Mean-pooled, normalised sentence vectors from the int8 ONNX copy of the model."""
+    """Mean-pooled, normalised vectors from the int8 ONNX copy of the model. Thread-safe: an ONNX Runtime
+    session may run from several threads at once, and the tokenizer's settings are fixed here."""
 
     def __init__(self, onnx_file: Path, tokenizer, max_tokens: int, threads: int):
         import onnxruntime
 
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = threads
-        # ONNX Runtime's threads otherwise spin after each run, stealing the cores that PyTorch's query
-        # embedding and Chroma need next (measured: retrieval p50 22 -> 47 ms with spinning on)
+        # ONNX Runtime's threads otherwise spin after each run, stealing the cores that Chroma and the
+        # other requests need next (measured: retrieval p50 22 -> 47 ms with spinning on)
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self.session = onnxruntime.InferenceSession(str(onnx_file), options, providers=["CPUExecutionProvider"])
         self.tokenizer = tokenizer
-        self.max_tokens = max_tokens
+        self.tokenizer.enable_truncation(max_length=max_tokens)
+        self.tokenizer.enable_padding(pad_id=tokenizer.token_to_id("[PAD]") or 0, pad_token="[PAD]")
 
     def embed_texts(self, texts: list[str]) -> np.ndarray:
         """Vectors in input order. Texts are batched by length, a few at a time: one batch pads every
@@ -73,8 +67,12 @@ class QuantizedEncoder:
         return vectors
 
     def _encode(self, texts: list[str]) -> np.ndarray:
-        batch = self.tokenizer(texts, padding=True, truncation=True, max_length=self.max_tokens, return_tensors="np")
-        feeds = {name: batch[name].astype(np.int64) for name in ("input_ids", "attention_mask", "token_type_ids")}
+        encodings = self.tokenizer.encode_batch(texts)
+        feeds = {
+            "input_ids": np.array([e.ids for e in encodings], dtype=np.int64),
+            "attention_mask": np.array([e.attention_mask for e in encodings], dtype=np.int64),
+            "token_type_ids": np.array([e.type_ids for e in encodings], dtype=np.int64),
+        }
         hidden = self.session.run(None, feeds)[0]
         mask = feeds["attention_mask"][..., None].astype(hidden.dtype)
         pooled = (hidden * mask).sum(axis=1) / np.clip(mask.sum(axis=1), 1e-9, None)
@@ -92,12 +90,13 @@ def weights_digest(folder: Path) -> str:
     return digest.hexdigest()[:16]
 
 
-def build_quantized_file(embedder: Embedder, target: Path) -> Path:
-    """Export the transformer to ONNX and quantize it to int8 at `target` (written atomically)."""
+def build_quantized_file(model_folder: Path, target: Path) -> Path:
+    """Export the model's transformer to ONNX and quantize it to int8 at `target` (written atomically)."""
     import torch
     from onnxruntime.quantization import QuantType, quantize_dynamic
+    from transformers import AutoModel, AutoTokenizer
 
-    transformer = embedder.llama._model[0].auto_model.eval()
+    transformer = AutoModel.from_pretrained(str(model_folder)).eval()
 
     class LastHidden(torch.nn.Module):  # the exporter wants plain tensors in and out
         def __init__(self, model):
@@ -108,15 +107,15 @@ def build_quantized_file(embedder: Embedder, target: Path) -> Path:
             return self.model(input_ids=input_ids, attention_mask=attention_mask,
                               token_type_ids=token_type_ids).last_hidden_state
 
-    sample = embedder.llama._model.tokenizer(["an example", "a second, longer example"], padding=True, return_tensors="pt")
-    names = ["input_ids", "attention_mask", "token_type_ids"]
-    axes = {name: {0: "batch", 1: "tokens"} for name in names + ["last_hidden_state"]}
+    sample = AutoTokenizer.from_pretrained(str(model_folder))(["an example", "a second, longer example"],
+                                                              padding=True, return_tensors="pt")
+    axes = {name: {0: "batch", 1: "tokens"} for name in (*INPUTS, "last_hidden_state")}
     target.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=target.parent) as work:
         plain = Path(work) / "model.onnx"
         with torch.no_grad():
-            torch.onnx.export(LastHidden(transformer), tuple(sample[name] for name in names), str(plain),
-                              input_names=names, output_names=["last_hidden_state"], dynamic_axes=axes,
+            torch.onnx.export(LastHidden(transformer), tuple(sample[name] for name in INPUTS), str(plain),
+                              input_names=list(INPUTS), output_names=["last_hidden_state"], dynamic_axes=axes,
                               opset_version=EXPORT_OPSET, dynamo=False)
         quantized = Path(work) / "model-int8.onnx"
         # reduce_range: 7-bit weights. On CPUs without VNNI (AVX2 only) onnxruntime's u8s8 kernels can
@@ -128,35 +127,24 @@ def build_quantized_file(embedder: Embedder, target: Path) -> Path:
     return target
 
 
-def quantized_file(settings: Settings, embedder: Embedder) -> Path:
+def quantized_file(model_folder: Path, cache_dir: Path, name: str) -> Path:
     """The cached int8 file for this model, made if missing (in a temp folder if the cache is read-only)."""
-    name = f"{embedder.name}-{weights_digest(model_path(settings))}-{QUANTIZATION}.onnx"
-    cached = settings.model_cache_dir / name
+    file_name = f"{name}-{weights_digest(model_folder)}-{QUANTIZATION}.onnx"
+    cached = cache_dir / file_name
     if cached.is_file():
         return cached
     try:
-        return build_quantized_file(embedder, cached)
+        return build_quantized_file(model_folder, cached)
     except OSError:
-        return build_quantized_file(embedder, Path(tempfile.mkdtemp(prefix="ragqa-onnx-")) / name)
+        return build_quantized_file(model_folder, Path(tempfile.mkdtemp(prefix="ragqa-onnx-")) / file_name)
 
 
-def load_sentence_encoder(settings: Settings, embedder: Embedder) -> TextEncoder:
-    """The encoder the answerer compares sentences with: int8 ONNX unless settings say torch."""
-    if settings.rerank_backend == "torch":
-        return embedder
+def open_quantized_encoder(model_folder: Path, cache_dir: Path, name: str, tokenizer, max_tokens: int,
+                           threads: int) -> QuantizedEncoder:
+    """The encoder over the cached file; a damaged cached file is made again, once."""
+    onnx_file = quantized_file(model_folder, cache_dir, name)
     try:
-        import torch
-
-        def open_encoder(onnx_file: Path) -> QuantizedEncoder:
-            return QuantizedEncoder(onnx_file, embedder.llama._model.tokenizer, embedder.max_tokens,
-                                    torch.get_num_threads())
-        onnx_file = quantized_file(settings, embedder)
-        try:
-            return open_encoder(onnx_file)
-        except Exception:  # a damaged cached file: make it again, once
-            onnx_file.unlink(missing_ok=True)
-            return open_encoder(quantized_file(settings, embedder))
-    except Exception as error:  # noqa: BLE001 - any failure here must leave answering working
-        print(f"ragqa: warning: int8 sentence encoder unavailable ({type(error).__name__}: {error}); using PyTorch",
-              file=sys.stderr)
-        return embedder
+        return QuantizedEncoder(onnx_file, tokenizer, max_tokens, threads)
+    except Exception:  # noqa: BLE001 - onnxruntime raises its own types for a truncated or corrupt file
+        onnx_file.unlink(missing_ok=True)
+        return QuantizedEncoder(quantized_file(model_folder, cache_dir, name), tokenizer, max_tokens, threads)

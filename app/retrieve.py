@@ -1,8 +1,8 @@
 """Dense, BM25 and hybrid retrieval behind one call, returning our own Passage type.
 
 - dense: llama-index's VectorStoreIndex retriever over the Chroma collection (cosine);
-- bm25: llama-index's BM25Retriever (bm25s, English stemming and stop words), built in memory
-  from the passages stored in Chroma when the assistant starts;
+- bm25: bm25s (the library llama-index's BM25Retriever runs on, same tokenizing and scoring) over a
+  memory-mapped index on disk (app.lexical); the hits' texts and metadata are read from Chroma;
 - hybrid: llama-index's QueryFusionRetriever over both (one query, no LLM query rewriting: it is
   given a MockLLM so it never reaches for llama-index's OpenAI default), in its "relative_score"
   mode: each list's scores are scaled to 0-1 and added, so a passage far ahead in one list stays
@@ -24,10 +24,10 @@ from llama_index.core.llms import MockLLM
 from llama_index.core.retrievers import BaseRetriever, QueryFusionRetriever
 from llama_index.core.schema import NodeWithScore, QueryBundle
 from llama_index.core.vector_stores import FilterOperator, MetadataFilter, MetadataFilters
-from llama_index.retrievers.bm25 import BM25Retriever
 
 from app.config import RetrieverName
 from app.embedding import Embedder
+from app.lexical import LexicalIndex
 from app.passages import date_number
 from app.schema import Passage
 from app.store import Store
@@ -84,28 +84,22 @@ def to_passage(found: NodeWithScore) -> Passage:
 
 
 class Retriever:
-    """The three retrieval methods over one store."""
+    """The three retrieval methods over one store. Holds no per-request state: any number of threads
+    may retrieve at once (the lexical index is read-only, llama-index retrievers are made per call)."""
 
-    def __init__(self, store: Store, embedder: Embedder):
+    def __init__(self, store: Store, embedder: Embedder, lexical: LexicalIndex):
         self.store = store
         self.embedder = embedder
+        self.lexical = lexical
         self.index = VectorStoreIndex.from_vector_store(store.vector_store, embed_model=embedder.llama)
-        self.nodes = store.all_nodes()
-        for node in self.nodes:  # BM25 reads EMBED-mode content: let it see the title, nothing else
-            node.excluded_embed_metadata_keys = [key for key in node.metadata if key != "title"]
-        self.bm25 = (
-            BM25Retriever.from_defaults(nodes=self.nodes, similarity_top_k=min(10, len(self.nodes)))
-            if self.nodes
-            else None
-        )
 
-    def reloaded(self) -> "Retriever":
-        """A new retriever over the store as it is now (BM25 is built from the passages in memory)."""
-        return Retriever(self.store, self.embedder)
+    def with_lexical(self, lexical: LexicalIndex) -> "Retriever":
+        """The same retriever over a newer lexical index (after an ingest changed the store)."""
+        return Retriever(self.store, self.embedder, lexical)
 
     def retrieve(self, query: str, k: int, method: RetrieverName = "hybrid", filters: SearchFilters | None = None) -> list[Passage]:
         filters = filters or SearchFilters()
-        if not self.nodes:
+        if not self.lexical.size:
             return []
         bundle = QueryBundle(query)
         if method == "dense":
@@ -113,10 +107,10 @@ class Retriever:
             for item in found:  # ChromaVectorStore reports exp(-distance); give back the cosine
                 item.score = 1.0 + math.log(item.score) if item.score else 0.0
         elif method == "bm25":
-            found = self._bm25(bundle, k, filters)
+            found = self._bm25(query, k, filters)
         else:
             fusion = QueryFusionRetriever(
-                [self._dense(k * FUSION_CANDIDATES, filters), _Fixed(self._bm25(bundle, k * FUSION_CANDIDATES, filters))],
+                [self._dense(k * FUSION_CANDIDATES, filters), _Fixed(self._bm25(query, k * FUSION_CANDIDATES, filters))],
                 llm=MockLLM(),
                 mode="relative_score",
                 num_queries=1,
@@ -129,10 +123,11 @@ class Retriever:
     def _dense(self, k: int, filters: SearchFilters):
         return self.index.as_retriever(similarity_top_k=k, filters=filters.as_llama())
 
-    def _bm25(self, bundle: QueryBundle, k: int, filters: SearchFilters) -> list[NodeWithScore]:
-        fetch = k if filters.is_empty() else k * 10
-        self.bm25.similarity_top_k = min(fetch, len(self.nodes))
-        found = [item for item in self.bm25.retrieve(bundle) if item.score and item.score > 0]
+    def _bm25(self, query: str, k: int, filters: SearchFilters) -> list[NodeWithScore]:
+        """BM25's best passages, read from the store; with filters, over-fetched and then filtered."""
+        hits = self.lexical.search(query, k if filters.is_empty() else k * 10)
+        nodes = self.store.nodes([hit.passage_id for hit in hits])
+        found = [NodeWithScore(node=nodes[hit.passage_id], score=hit.score) for hit in hits if hit.passage_id in nodes]
         return [item for item in found if filters.accepts(item.node.metadata)][:k]
 
 

@@ -1,12 +1,13 @@
 """Run the HTTP API and chat page: `serve(settings)` for `ragqa serve`, `background_server` for tests.
 
-The Assistant (model and index) is loaded once, before the server accepts connections.
+The Assistant (model and index) is loaded once per process, before the server accepts connections.
 """
 
 from __future__ import annotations
 
 import contextlib
 import ipaddress
+import os
 import socket
 import sys
 import threading
@@ -15,22 +16,47 @@ from collections.abc import Iterator
 
 import uvicorn
 
-from app.config import Settings
+from app.config import Settings, available_cores
 
 
-def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860) -> None:
-    """Load the assistant, then serve the API and chat page until interrupted."""
-    from app.api import create_app
-    from app.assistant import Assistant
+def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860, workers: int | None = None) -> None:
+    """Load the assistant, then serve the API and chat page until interrupted.
 
-    assistant = Assistant.load(settings)
-    app = create_app(assistant)
+    With several workers, uvicorn's own process manager runs that many processes on one socket (each
+    loads the assistant through `worker_app`, reading the same RAGQA_* settings from the environment);
+    the lexical index they open is memory-mapped, so its pages are shared between them. Each worker's
+    int8 encoder gets its share of the cores, so N workers do not run N x cores threads.
+    """
+    workers = workers or default_workers()
     shown = f"[{host}]" if ":" in host else host
-    print(f"ragqa: chat page http://{shown}:{port}/  API docs http://{shown}:{port}/docs", file=sys.stderr)
+    print(f"ragqa: chat page http://{shown}:{port}/  API docs http://{shown}:{port}/docs "
+          f"({workers} worker{'s' if workers > 1 else ''})", file=sys.stderr)
     if not _is_loopback(host):
         print("ragqa: warning: the chat page and /healthz need no token; "
               "the API needs one only when RAGQA_API_KEY is set", file=sys.stderr)
-    uvicorn.run(app, host=host, port=port, log_level="info", access_log=False)
+    if workers == 1:
+        uvicorn.run(_load_app(settings), host=host, port=port, log_level="info", access_log=False)
+        return
+    os.environ.setdefault("RAGQA_ENCODER_THREADS", str(max(1, (settings.encoder_threads or available_cores()) // workers)))
+    uvicorn.run("app.server:worker_app", factory=True, workers=workers, host=host, port=port, log_level="info",
+                access_log=False)
+
+
+def default_workers() -> int:
+    """One worker per core this process may use."""
+    return available_cores()
+
+
+def _load_app(settings: Settings):
+    from app.api import create_app
+    from app.assistant import Assistant
+
+    return create_app(Assistant.load(settings))
+
+
+def worker_app():
+    """The app of one worker process (uvicorn calls this factory in each)."""
+    return _load_app(Settings())
 
 
 def _is_loopback(host: str) -> bool:

@@ -30,6 +30,7 @@ from llama_index.vector_stores.chroma import ChromaVectorStore
 
 from app.config import Settings, offline_environment
 from app.errors import IndexMismatch, RagqaError
+from app.validation import check_index_exists
 
 PLACEHOLDER_VECTOR = [1.0]  # document records are looked up by id, never by similarity
 STORE_LAYOUT = 3  # bump when what is stored per passage or document changes (2: content_hash on passages;
@@ -112,8 +113,8 @@ def _client(settings: Settings, create: bool):
         except Exception as problem:  # chromadb raises bare ValueError/ConnectionError/auth errors here
             raise RagqaError(f"cannot use the Chroma server at {settings.chroma_url}: "
                              f"{' '.join(str(problem).split()) or type(problem).__name__}") from None
-    if not create and not (settings.index_dir / "chroma.sqlite3").exists():
-        raise RagqaError(f"no index at {settings.index_dir}/ - run `ragqa ingest` first")
+    if not create:
+        check_index_exists(settings)
     settings.index_dir.mkdir(parents=True, exist_ok=True)
     return chromadb.PersistentClient(path=str(settings.index_dir), settings=chroma_settings)
 
@@ -247,12 +248,24 @@ class Store:
     def passage_count(self) -> int:
         return self.passages.count()
 
-    def all_nodes(self) -> list[TextNode]:
-        """Every passage as a llama-index node (for BM25, which indexes in memory)."""
-        found = self.passages.get(include=["documents", "metadatas"])
-        nodes = []
-        for pid, text, metadata in zip(found["ids"], found["documents"], found["metadatas"]):
-            node = metadata_dict_to_node(metadata, text=text)
-            node.id_ = pid
-            nodes.append(node)
+    def lexical_rows(self):
+        """(id, text, title) of every passage, read a batch at a time (what app.lexical indexes)."""
+        offset = 0
+        while True:
+            found = self.passages.get(include=["documents", "metadatas"], limit=BATCH, offset=offset)
+            for pid, text, metadata in zip(found["ids"], found["documents"], found["metadatas"]):
+                yield pid, text, str(metadata.get("title", ""))
+            if len(found["ids"]) < BATCH:
+                return
+            offset += BATCH
+
+    def nodes(self, ids: list[str]) -> dict[str, TextNode]:
+        """The passages with these ids (those still stored) as llama-index nodes, by id."""
+        nodes = {}
+        for start in range(0, len(ids), BATCH):
+            found = self.passages.get(ids=ids[start:start + BATCH], include=["documents", "metadatas"])
+            for pid, text, metadata in zip(found["ids"], found["documents"], found["metadatas"]):
+                node = metadata_dict_to_node(metadata, text=text)
+                node.id_ = pid
+                nodes[pid] = node
         return nodes

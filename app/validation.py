@@ -29,3 +29,10 @@ def check_k(k: int | None, settings: Settings) -> int:
     if not 1 <= k <= MAX_K:
         raise RagqaError(f"k must be between 1 and {MAX_K}")
     return k
+
+
+def check_index_exists(settings: Settings) -> None:
+    """An embedded index that was never built is an error before anything loads (a Chroma server's
+    collections are checked when the store opens)."""
+    if not settings.chroma_url and not (settings.index_dir / "chroma.sqlite3").exists():
+        raise RagqaError(f"no index at {settings.index_dir}/ - run `ragqa ingest` first")

@@ -20,8 +20,8 @@ import json
 import random
 from pathlib import Path
 
-from app.answer.terms import content_terms
 from app.eval_sets import eval_sets, listed_documents
+from app.terms import content_terms
 
 TEST_SHARE = 0.4
 SEED = 20261202

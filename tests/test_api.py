@@ -5,7 +5,9 @@ and the follow-up resolution (`app.conversation.condense`) the chat uses."""
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 
+import httpx
 import openai
 import pytest
 from fastapi.testclient import TestClient
@@ -385,3 +387,25 @@ def test_rendered_answer_escapes_document_text_and_drops_unsafe_urls():
     safe = render_answer(Answer(question="q", answer="a [1]", abstained=False,
                                 citations=[citation.model_copy(update={"url": "https://example.org/a?b=1&c=2"})]))
     assert 'href="https://example.org/a?b=1&amp;c=2"' in safe and 'rel="noopener noreferrer"' in safe
+
+
+def test_concurrent_requests_get_the_answers_sequential_ones_get(assistant):
+    """No lock serialises questions: 8 at once through a real server give what one at a time gives."""
+    roomy = Assistant(assistant.settings.model_copy(update={"max_concurrent_requests": 16}), assistant.retriever,
+                      assistant.answerer)
+    questions = [QUESTION, "Where has Huawei expanded its cloud coverage?", "Who won the 2022 football World Cup?",
+                 "Which countries did Huawei pitch Ascend 910B AI processors to?"] * 4
+    with background_server(create_app(roomy)) as url:
+        def ask(question):
+            response = httpx.post(f"{url}/api/ask", json={"question": question}, timeout=120)
+            assert response.status_code == 200, response.text
+            return without_timings(response.json())
+
+        sequential = [ask(question) for question in questions]
+        with ThreadPoolExecutor(8) as pool:
+            concurrent = list(pool.map(ask, questions))
+        with ThreadPoolExecutor(8) as pool:
+            searched = list(pool.map(lambda q: httpx.post(f"{url}/api/search", json={"query": q}, timeout=120).json(),
+                                     questions))
+    assert concurrent == sequential
+    assert searched[:4] == searched[4:8] == searched[8:12] == searched[12:]

@@ -5,7 +5,12 @@ import os
 import subprocess
 import sys
 import textwrap
+import time
+from concurrent.futures import ThreadPoolExecutor
 
+import httpx
+
+from tests.chroma_server import free_port
 from tests.conftest import coverage_corpus_dir
 
 RAGQA = [sys.executable, "-m", "app.cli"]
@@ -121,3 +126,59 @@ def test_unreachable_or_malformed_chroma_url_is_one_line(tmp_path):
         done = run(["ask", "anything"], tmp_path / "idx", RAGQA_CHROMA_URL=url)
         assert done.returncode == 1 and message in done.stderr
         assert len(done.stderr.strip().splitlines()) == 1
+
+
+HEAVY_MODULES = ("torch", "sentence_transformers", "transformers")
+
+
+def test_ask_search_and_a_no_op_ingest_never_import_torch(coverage_settings, assistant):
+    # the int8 file exists (the session's assistant made it); what each command imports is read in its process
+    code = textwrap.dedent(f"""
+        import sys
+        from app.cli import main
+        assert main({{args!r}}) == 0
+        print(sorted(m for m in {HEAVY_MODULES!r} if m in sys.modules))
+    """)
+    env = {**os.environ, "RAGQA_INDEX_DIR": str(coverage_settings.index_dir),
+           "RAGQA_CORPUS_DIR": str(coverage_settings.corpus_dir)}
+    for args in (["ask", "When did the Commerce Department warn about Huawei's Ascend chips?"],
+                 ["search", "Ascend chips"], ["ingest"]):
+        done = subprocess.run([sys.executable, "-c", code.replace("{args!r}", repr(args))], capture_output=True,
+                              text=True, env=env, timeout=300)
+        assert done.returncode == 0, done.stderr
+        assert done.stdout.strip().splitlines()[-1] == "[]", (args, done.stdout)
+    assert "0 added, 0 updated, 12 unchanged" in done.stdout
+
+
+def test_serve_with_two_workers_answers_as_the_assistant_does(coverage_settings, assistant):
+    port = free_port()
+    env = {**os.environ, "RAGQA_INDEX_DIR": str(coverage_settings.index_dir), "RAGQA_MAX_CONCURRENT_REQUESTS": "16"}
+    server = subprocess.Popen([*RAGQA, "serve", "--port", str(port), "--workers", "2"], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(240):
+            try:
+                if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert server.poll() is None, server.stderr.read()
+            time.sleep(0.5)
+        questions = ["When did the Commerce Department warn about Huawei's Ascend chips?",
+                     "Where has Huawei expanded its cloud coverage?", "Who won the 2022 football World Cup?"] * 4
+
+        def ask(question):
+            response = httpx.post(f"{base}/api/ask", json={"question": question}, timeout=120)
+            assert response.status_code == 200, response.text
+            return response.json()
+
+        with ThreadPoolExecutor(8) as pool:
+            answers = list(pool.map(ask, questions))
+        for question, found in zip(questions, answers):
+            expected = assistant.ask(question).model_dump()
+            assert (found["answer"], found["citations"]) == (expected["answer"], expected["citations"])
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    assert "2 workers" in server.stderr.read()

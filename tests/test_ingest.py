@@ -29,13 +29,13 @@ def passages_of(settings, doc_id):
 def count_embedding_calls(monkeypatch, settings):
     embedder = load_embedder(settings)
     calls = []
-    original = type(embedder.llama).get_text_embedding_batch
+    original = type(embedder).embed_texts
 
-    def counting(self, texts, **kwargs):
+    def counting(self, texts):
         calls.append(len(texts))
-        return original(self, texts, **kwargs)
+        return original(self, texts)
 
-    monkeypatch.setattr(type(embedder.llama), "get_text_embedding_batch", counting)
+    monkeypatch.setattr(type(embedder), "embed_texts", counting)
     return calls
 
 

@@ -4,7 +4,7 @@ import pytest
 
 from app.answer.extractive import QuestionProfile
 from app.answer.names import countries_in, name_phrases, names_missing, nationalities_committed, people_in, same_country
-from app.answer.terms import TermStats
+from app.terms import TermStats
 
 CORPUS = [  # lower-case uses make "order", "secretary", "cloud" ordinary words, not names
     "The order directs the secretary to act. Huawei Cloud expanded cloud coverage in AI markets.",

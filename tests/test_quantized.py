@@ -1,14 +1,15 @@
-"""The int8 ONNX sentence encoder: same space as the PyTorch model, input order kept, cache reused and
-repaired, and answering still works when it cannot be built. (That it costs no eval accuracy is checked
-by the eval gate, which runs with it: it is the default.)"""
+"""The int8 ONNX encoder: same space as the PyTorch model, input order kept, cache reused and repaired,
+and made in a temporary folder when the cache cannot be written. (That it costs no eval accuracy is
+checked by the eval gate, which runs with it, and shown beside the PyTorch index by `make bench`.)"""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
+from tokenizers import Tokenizer
 
-from app.embedding import load_embedder
-from app.quantized import QuantizedEncoder, load_sentence_encoder, quantized_file
+from app.embedding import PACKAGED_NAME, load_embedder, model_path
+from app.quantized import QuantizedEncoder, open_quantized_encoder, quantized_file
 from tests.conftest import coverage_corpus_dir, make_settings
 
 SENTENCES = [
@@ -26,11 +27,15 @@ def quantized_settings(tmp_path_factory):
     return make_settings(tmp, model_cache_dir=tmp / "cache")
 
 
+def _open(settings) -> QuantizedEncoder:
+    folder = model_path(settings)
+    return open_quantized_encoder(folder, settings.model_cache_dir, PACKAGED_NAME,
+                                  Tokenizer.from_file(str(folder / "tokenizer.json")), 256, 1)
+
+
 @pytest.fixture(scope="module")
 def encoder(quantized_settings):
-    found = load_sentence_encoder(quantized_settings, load_embedder(quantized_settings))
-    assert isinstance(found, QuantizedEncoder)
-    return found
+    return _open(quantized_settings)
 
 
 def _sentences_of_corpus(limit: int = 60) -> list[str]:
@@ -40,7 +45,8 @@ def _sentences_of_corpus(limit: int = 60) -> list[str]:
 
 def test_vectors_agree_with_the_pytorch_model(encoder, quantized_settings):
     sentences = _sentences_of_corpus()
-    reference = np.asarray(load_embedder(quantized_settings).embed_texts(sentences))
+    torch_settings = quantized_settings.model_copy(update={"embed_backend": "torch"})
+    reference = np.asarray(load_embedder(torch_settings).embed_texts(sentences))
     mine = encoder.embed_texts(sentences)
     assert mine.shape == reference.shape == (len(sentences), 384)
     agreement = (mine * reference).sum(axis=1)  # both unit length
@@ -62,27 +68,21 @@ def test_length_batching_keeps_input_order(encoder):
 
 
 def test_cached_file_is_reused_and_a_damaged_one_is_made_again(encoder, quantized_settings):
-    embedder = load_embedder(quantized_settings)
-    cached = quantized_file(quantized_settings, embedder)  # the file the encoder fixture made
-    assert cached.is_file() and cached.parent == quantized_settings.model_cache_dir
+    cached = quantized_file(model_path(quantized_settings), quantized_settings.model_cache_dir, PACKAGED_NAME)
+    assert cached.is_file() and cached.parent == quantized_settings.model_cache_dir  # the fixture's file
     made = cached.stat().st_mtime_ns
-    load_sentence_encoder(quantized_settings, embedder)
+    _open(quantized_settings)
     assert cached.stat().st_mtime_ns == made  # not exported again
 
     cached.write_bytes(b"not an onnx model")
-    repaired = load_sentence_encoder(quantized_settings, embedder)
-    assert isinstance(repaired, QuantizedEncoder)
+    repaired = _open(quantized_settings)
+    assert cached.stat().st_mtime_ns != made
     assert np.allclose(repaired.embed_texts(SENTENCES), encoder.embed_texts(SENTENCES), atol=1e-5)
 
 
-def test_unwritable_cache_still_gives_the_quantized_encoder(tmp_path):
+def test_unwritable_cache_is_made_in_a_temporary_folder(tmp_path):
     blocked = tmp_path / "a-file"
     blocked.write_text("the cache path is a file, so no folder can be made there")
     settings = make_settings(tmp_path, model_cache_dir=blocked / "cache")
-    assert isinstance(load_sentence_encoder(settings, load_embedder(settings)), QuantizedEncoder)
-
-
-def test_torch_backend_is_the_model_itself(tmp_path):
-    settings = make_settings(tmp_path, rerank_backend="torch")
-    embedder = load_embedder(settings)
-    assert load_sentence_encoder(settings, embedder) is embedder
+    vectors = _open(settings).embed_texts(SENTENCES)
+    assert vectors.shape == (len(SENTENCES), 384)

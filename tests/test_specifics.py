@@ -11,7 +11,7 @@ from app.answer.specifics import (
     states_action,
     states_new_date,
 )
-from app.answer.terms import TermStats
+from app.terms import TermStats
 
 CORPUS = ["The order directs the secretary to act. The plan lists policy actions for the program.",
           "Mr. Coons submitted a resolution. The director thanked them for the introduction."]
@@ -127,7 +127,7 @@ def test_every_number_word_is_a_number():
     """"sixteen" and "eighty" were missing from the answerer's quantity pattern (one list now, in terms.py)."""
     from app.answer.extractive import NUMBER_PATTERN
     from app.answer.support import numbers_in
-    from app.answer.terms import NUMBER_WORDS
+    from app.terms import NUMBER_WORDS
 
     for word, value in NUMBER_WORDS.items():
         assert NUMBER_PATTERN.search(f"They seized {word} ships."), word

@@ -43,10 +43,10 @@ from app.answer.specifics import (
     states_new_date,
 )
 from app.answer.support import numbers_in
-from app.answer.terms import NUMBER_WORD_PATTERN, TermStats, acronyms_expanded, content_terms, related, words
-from app.quantized import TextEncoder
+from app.embedding import Embedder
 from app.schema import Citation, Passage
 from app.sentences import LIST_ITEM, sentence_spans
+from app.terms import NUMBER_WORD_PATTERN, TermStats, acronyms_expanded, content_terms, related, words
 
 # Numbers that point somewhere rather than count ("section 4", "Sec. 2", "Executive Order 14320", "50 U.S.C. 1622").
 REFERENCE = "".join(rf"(?<!{re.escape(word)} )" for word in
@@ -316,9 +316,9 @@ def evidence(features: dict[str, float]) -> float:
 class ExtractiveAnswerer:
     """Chooses verbatim sentences from retrieved passages."""
 
-    def __init__(self, encoder: TextEncoder, stats: TermStats, rerank_sentences: int, threshold: float,
+    def __init__(self, encoder: Embedder, stats: TermStats, rerank_sentences: int, threshold: float,
                  document_text: Callable[[str], str | None] | None = None):
-        self.encoder = encoder  # question and candidate sentences, one space (app.quantized)
+        self.encoder = encoder  # question and candidate sentences, one space (app.embedding)
         self.stats = stats
         self.rerank_sentences = rerank_sentences
         self.threshold = threshold

@@ -14,8 +14,8 @@ from __future__ import annotations
 import re
 
 from app.answer.specifics import ACTION_QUESTION
-from app.answer.terms import content_terms
 from app.sentences import sentence_spans
+from app.terms import content_terms
 
 TERMINAL = re.compile(r"[.!?;:][\"”’)\]]*$")
 HEAD_CHARS = 1200  # by-lines sit in the first and last characters of a document

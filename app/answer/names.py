@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 import pycountry
 
-from app.answer.terms import acronyms_expanded, content_terms, related
+from app.terms import acronyms_expanded, content_terms, related
 
 # A run of capitalised words, joined by the small words of names ("Bureau of Industry and Security"),
 # but not by words that end a name ("Indonesia for the ICT sector" is two).

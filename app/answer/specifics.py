@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 
 from app.answer.names import MONTHS
-from app.answer.terms import NUMBER_WORD_PATTERN, content_terms, related, words
+from app.terms import NUMBER_WORD_PATTERN, content_terms, related, words
 
 _MONTH = "|".join(MONTHS + [month.upper() for month in MONTHS])  # not "may" the verb
 # "May 15, 2019", "May 2024", "15 May 2019", "May", "2019", "5/15/2019"

@@ -30,10 +30,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from app.answer.terms import NUMBER_WORDS, TermStats, acronyms_expanded, content_terms
 from app.embedding import Embedder
 from app.schema import Passage
 from app.sentences import sentence_spans
+from app.terms import NUMBER_WORDS, TermStats, acronyms_expanded, content_terms
 
 LEXICAL_WEIGHT = 0.5  # share of the support score from content-word overlap; the rest is embedding cosine
 WIDEN_GAIN = 0.15  # a neighbouring sentence joins the evidence when it adds this much word coverage

@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import math
 import re
+import threading
 from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
@@ -34,9 +35,15 @@ def _stopwords() -> frozenset[str]:
     return frozenset(words | QUESTION_WORDS)
 
 
-@functools.cache
-def _stemmer() -> Stemmer.Stemmer:
-    return Stemmer.Stemmer("english")
+_local = threading.local()
+
+
+def stemmer() -> Stemmer.Stemmer:
+    """This thread's stemmer (PyStemmer objects must not be shared between threads)."""
+    stemmer = getattr(_local, "stemmer", None)
+    if stemmer is None:
+        stemmer = _local.stemmer = Stemmer.Stemmer("english")
+    return stemmer
 
 
 def words(text: str) -> list[str]:
@@ -47,7 +54,7 @@ def content_terms(text: str) -> set[str]:
     stop = _stopwords()
     kept = [w for w in words(text) if w and w not in stop and (len(w) > 1 or w.isdigit())]
     kept = [w[:-2] if w.endswith(("'s", "’s")) else w for w in kept]
-    return set(_stemmer().stemWords(kept))
+    return set(stemmer().stemWords(kept))
 
 
 class TermStats:
@@ -64,6 +71,13 @@ class TermStats:
         self.count = max(count, 1)
         self.frequency = frequency
         self.common_words = common  # words the corpus writes in lower case: not names
+
+    @classmethod
+    def from_counts(cls, count: int, frequency: dict[str, int], common_words: Iterable[str]) -> "TermStats":
+        """Statistics saved earlier (app.lexical keeps them beside the BM25 index)."""
+        stats = cls(())
+        stats.count, stats.frequency, stats.common_words = max(count, 1), Counter(frequency), set(common_words)
+        return stats
 
     def is_name(self, word: str) -> bool:
         """A capitalised word that the corpus never writes in lower case ("Coons", "Egypt", not "Order")."""
