@@ -24,6 +24,7 @@ $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check torch==2.13.0
 	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[test]'
+	$(BIN)/python -c "from app.config import Settings; from app.embedding import load_embedder; load_embedder(Settings())"
 	touch $(STAMP)
 
 ## corpus: fill corpus/ from ../shared/corpus when it holds nothing but its README
@@ -50,4 +51,5 @@ clean:
 ## bench: ingest/query/memory/load measurements side by side, written to BENCHMARKS.md (long: not part of test)
 BENCH_ARGS ?=
 bench: setup corpus
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[test,bench]'
 	$(BIN)/python scripts/bench.py $(BENCH_ARGS)

@@ -1,16 +1,19 @@
-"""`make bench`: measure ingest, re-ingest, query latency, memory and load side by side; write BENCHMARKS.md.
+"""`make bench`: every speed and memory figure beside its baseline, from one run; writes BENCHMARKS.md and a chart.
 
-Stages, each written to the report as soon as it is done (a long run that is stopped keeps what it has):
-1. throughput on a fixed sample (the coverage corpus plus every k-th White House document), three
-   ways on the same files: our ingest; llama-index's default pipeline (SimpleDirectoryReader,
-   VectorStoreIndex.from_documents with SentenceSplitter defaults and HuggingFaceEmbedding); and raw
-   SentenceTransformer.encode of our passages (the ceiling on this CPU). tokens/s counts the source
-   documents' word pieces, the same numerator for all three;
-2. /api/ask latency (warm, one client, the eval questions) and a bounded load test at 12 documents;
-3. the full ingest (coverage + White House) with `ragqa ingest` as a child process: time, peak RSS;
-4. a no-op re-ingest of the same folders;
-5. /api/ask latency and server peak RSS over the large index.
-Servers and ingests are child processes we start and stop by PID. Nothing is copied into the repo:
+Stages, each written to the report as soon as it is done (a run that is stopped keeps what it has):
+1. throughput on a fixed sample (the coverage corpus plus every k-th White House fact sheet): our
+   ingest with the int8 encoder and with the fp32 PyTorch encoder, raw fp32 SentenceTransformer.encode of
+   the same passages, and llama-index's default pipeline; then a no-op re-ingest of the sample against
+   its first ingest (both `ragqa ingest` child processes, wall time);
+2. cold CLI: `ragqa ask` on the coverage index, an input error, and `python -c "import
+   sentence_transformers"`, median of 5 each, beside the baseline code's `ragqa ask` (the commit before
+   this work, checked out in a temporary worktree, on its own index, same venv);
+3. index sizes (coverage; coverage + ~800 White House documents; coverage + all of them): `/healthz`
+   ready time, serving RSS and warm /api/ask latency of one server process, ours at all three, the
+   baseline's at the first two (its fp32 ingest of the largest takes too long for one run);
+4. workers: a 20 x 20 load test against one and two worker processes, and one client alone;
+5. eval figures of every eval set (coverage and White House, dev and test) on the int8 and on an fp32 index.
+Servers and ingests are child processes started and stopped by PID. Nothing is copied into the repo:
 samples and indexes live in a temporary work folder.
 """
 
@@ -40,99 +43,64 @@ from scripts.load import run_load  # noqa: E402
 from tests.chroma_server import free_port  # noqa: E402
 
 RESULTS: dict = {}
+BASELINE = "d30c2e4"  # main before issue 15: fp32 PyTorch encoder, BM25 in memory, one lock
+QUESTION = "When did the Commerce Department warn about Huawei's Ascend chips?"
+TORCH = {"RAGQA_EMBED_BACKEND": "torch"}
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--coverage", type=Path, default=ROOT.parent / "shared" / "corpus")
     parser.add_argument("--large", type=Path, default=ROOT.parent / "shared" / "whitehouse")
-    parser.add_argument("--large-limit", type=int, default=0, help="use only this many large-corpus files (0: all)")
-    parser.add_argument("--sample", type=int, default=200, help="documents in the three-way throughput sample")
+    parser.add_argument("--sample", type=int, default=150, help="White House fact sheets in the throughput sample")
+    parser.add_argument("--medium", type=int, default=800, help="White House documents in the middle index size")
     parser.add_argument("--cases", type=Path, default=ROOT / "eval" / "coverage" / "dev.jsonl")
     parser.add_argument("--load-clients", type=int, default=20)
     parser.add_argument("--load-requests", type=int, default=20, help="requests per client")
     parser.add_argument("--out", type=Path, default=ROOT / "BENCHMARKS.md")
     parser.add_argument("--work", type=Path, default=None, help="work folder (default: a new temp folder)")
-    parser.add_argument("--only", default="", metavar="STAGE[,STAGE]",
-                        help="re-measure only these stages of the run in --work (its results.json) and rewrite the "
-                        "report, which names the stages re-measured and when; e.g. --only throughput")
+    parser.add_argument("--stages", default="throughput,cold_cli,sizes,workers,eval",
+                        help="comma-separated stages to run (default: all)")
     args = parser.parse_args()
-    if args.only:
-        return remeasure(args, [name.strip() for name in args.only.split(",") if name.strip()])
     work = args.work or Path(tempfile.mkdtemp(prefix="ragqa-bench-"))
     work.mkdir(parents=True, exist_ok=True)
-    questions = load_questions(args.cases)
-    RESULTS["machine"] = machine()
-    RESULTS["work"] = str(work)
-    RESULTS["args"] = {"sample": args.sample, "load": f"{args.load_clients} x {args.load_requests}",
-                       "large_limit": args.large_limit or "all"}
-    large = limited_copy(args.large, work / "large", args.large_limit) if args.large_limit else args.large
-    repeatable = repeatable_stages(args, work, questions)
-
-    stage("throughput", repeatable["throughput"], args.out)
-    small_index = work / "index-small"
-    stage("small", lambda: serve_and_measure(small_index, [args.coverage], questions, work,
-                                             load=(args.load_clients, args.load_requests)), args.out)
-    large_index = work / "index-large"
-    stage("full_ingest", lambda: child_ingest(large_index, [args.coverage, large], work / "ingest-full.log"), args.out)
-    stage("noop_ingest", lambda: child_ingest(large_index, [args.coverage, large], work / "ingest-noop.log"), args.out)
-    stage("large", repeatable["large"], args.out)
-    stage("large_torch", repeatable["large_torch"], args.out)
+    questions = [json.loads(line)["question"] for line in args.cases.read_text().splitlines() if line.strip()]
+    RESULTS.update(machine=machine(), work=str(work),
+                   args={"sample": args.sample, "medium": args.medium, "load": f"{args.load_clients} x {args.load_requests}"})
+    baseline = baseline_worktree(work / "baseline")
+    sample = sample_folder(args.large / "fact-sheets", work / "sample", args.sample)
+    medium = limited_copy(args.large, work / "medium", args.medium)
+    stages = {
+        "throughput": lambda: throughput([args.coverage, sample], work),
+        "cold_cli": lambda: cold_cli(args.coverage, work, baseline),
+        "sizes": lambda: sizes(args.coverage, medium, args.large, work, baseline, questions),
+        "workers": lambda: workers(work / "index-size-0", questions, args.load_clients, args.load_requests, work),
+        "eval": lambda: eval_sets_side_by_side(work),
+    }
+    try:
+        for name in [s.strip() for s in args.stages.split(",") if s.strip()]:
+            stage(name, stages[name], args.out)
+    finally:
+        subprocess.run(["git", "worktree", "remove", "--force", str(baseline)], cwd=ROOT, capture_output=True)
     RESULTS["machine"]["load_average_end"] = os.getloadavg()
     write_report(args.out)
     print(f"wrote {args.out}; work folder {work}")
     return 0
 
 
-def remeasure(args, names: list[str]) -> int:
-    """Run some stages again against an earlier run's work folder (its indexes and results.json), e.g.
-    when another job shared the CPU during one stage; the report marks them as re-measured."""
-    if args.work is None or not (args.work / "results.json").is_file():
-        print("bench: --only needs --work with the results.json of an earlier run", file=sys.stderr)
-        return 2
-    RESULTS.update(json.loads((args.work / "results.json").read_text(encoding="utf-8")))
-    runs = repeatable_stages(args, args.work, load_questions(args.cases))
-    unknown = [name for name in names if name not in runs]
-    if unknown:
-        print(f"bench: --only can re-measure {', '.join(runs)}; not {', '.join(unknown)}", file=sys.stderr)
-        return 2
-    for name in names:
-        stage(name, runs[name], args.out, remeasured=True)
-    print(f"wrote {args.out}; work folder {args.work}")
-    return 0
-
-
-def load_questions(cases: Path) -> list[str]:
-    return [json.loads(line)["question"] for line in cases.read_text().splitlines() if line.strip()]
-
-
-def repeatable_stages(args, work: Path, questions: list[str]) -> dict:
-    """The stages that need nothing but the work folder's sample and large index, so `--only` can re-run them."""
-    large_index = work / "index-large"
-    return {
-        "throughput": lambda: throughput(sample_folder(args.coverage, args.large, work / "sample", args.sample), work),
-        "large": lambda: serve_and_measure(large_index, None, questions, work),
-        # the baseline side by side, same index and questions: the answerer embedding sentences with PyTorch
-        "large_torch": lambda: serve_and_measure(large_index, None, questions, work,
-                                                 env={"RAGQA_RERANK_BACKEND": "torch"}),
-    }
-
-
-def stage(name: str, run, out: Path, remeasured: bool = False) -> None:
+def stage(name: str, run, out: Path) -> None:
     print(f"[bench] {name} ...", file=sys.stderr, flush=True)
     started = time.perf_counter()
     load_before = os.getloadavg()[0]
     RESULTS[name] = run()
     RESULTS[name]["stage_seconds"] = round(time.perf_counter() - started, 1)
-    # the 1-minute load average before and after: above ~1.5 on 2 cores, something else shared the CPU
+    # the 1-minute load average before and after: above ~2 on 2 cores, something else shared the CPU
     RESULTS[name]["load_average"] = [round(load_before, 1), round(os.getloadavg()[0], 1)]
-    if remeasured:
-        RESULTS[name]["remeasured"] = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    print(f"[bench] {name}: {json.dumps(RESULTS[name])[:400]}", file=sys.stderr, flush=True)
+    print(f"[bench] {name}: {json.dumps(RESULTS[name])[:600]}", file=sys.stderr, flush=True)
     write_report(out)
 
 
-# --- machine -------------------------------------------------------------------------------------
+# --- machine and corpora ------------------------------------------------------------------------------
 
 def machine() -> dict:
     model = next((line.split(":", 1)[1].strip() for line in _run(["lscpu"]).splitlines()
@@ -150,84 +118,28 @@ def _run(command: list[str]) -> str:
         return ""
 
 
-# --- corpora -------------------------------------------------------------------------------------
+def baseline_worktree(target: Path) -> Path:
+    """The baseline commit's code in a temporary worktree; run from there, `python -m app.cli` imports its app."""
+    subprocess.run(["git", "worktree", "add", "--force", "--detach", str(target), BASELINE], cwd=ROOT,
+                   check=True, capture_output=True)
+    return target
 
-def sample_folder(coverage: Path, large: Path, target: Path, size: int) -> Path:
-    """The coverage corpus plus evenly spaced large-corpus files, copied (links outside are not followed)."""
+
+def sample_folder(source: Path, target: Path, size: int) -> Path:
+    """`size` evenly spaced files of `source`, copied."""
     shutil.rmtree(target, ignore_errors=True)
-    shutil.copytree(coverage, target / "coverage")
-    files = sorted(large.rglob("*.md"))
-    wanted = max(0, size - len(list((target / "coverage").glob("*.txt"))))
-    step = max(1, len(files) // max(wanted, 1))
-    for path in files[::step][:wanted]:
-        copy = target / "large" / path.relative_to(large)
+    files = sorted(source.rglob("*.md"))
+    for path in files[::max(1, len(files) // max(size, 1))][:size]:
+        copy = target / path.relative_to(source)
         copy.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(path, copy)
     return target
 
 
-def limited_copy(large: Path, target: Path, limit: int) -> Path:
-    """`limit` evenly spaced files of the large corpus (every folder and month represented)."""
-    shutil.rmtree(target, ignore_errors=True)
-    files = sorted(large.rglob("*.md"))
-    for path in files[::max(1, len(files) // limit)][:limit]:
-        copy = target / path.relative_to(large)
-        copy.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(path, copy)
-    return target
+limited_copy = sample_folder
 
 
-# --- stage 1: three pipelines on the same files ---------------------------------------------------
-
-def throughput(sample: Path, work: Path) -> dict:
-    from llama_index.core import SimpleDirectoryReader, VectorStoreIndex
-    from llama_index.embeddings.huggingface import HuggingFaceEmbedding
-
-    from app.config import Settings
-    from app.corpus import load_corpus
-    from app.embedding import load_embedder, model_path
-    from app.ingest import ingest, open_store
-
-    settings = Settings(_env_file=None, index_dir=work / "index-sample")
-    shutil.rmtree(settings.index_dir, ignore_errors=True)
-    embedder = load_embedder(settings)
-    model = embedder.llama._model
-    documents = load_corpus(sample).documents
-    source_tokens = sum(embedder.count_tokens(document.text) for document in documents)
-
-    def embedded_tokens(texts):  # what the model sees: word pieces + [CLS] [SEP], cut at its limit
-        return sum(min(embedder.count_tokens(text) + 2, embedder.max_tokens) for text in texts)
-
-    model.encode(["warm up"])
-    started = time.perf_counter()
-    report = ingest(settings, sample, progress=False)
-    ours_seconds = time.perf_counter() - started
-    texts = open_store(settings, embedder).passages.get(include=["documents"])["documents"]
-
-    started = time.perf_counter()
-    model.encode(texts, batch_size=settings.embed_batch_size)
-    raw_seconds = time.perf_counter() - started
-
-    llama_embed = HuggingFaceEmbedding(model_name=str(model_path(settings)), device="cpu")
-    llama_embed.get_text_embedding("warm up")
-    started = time.perf_counter()
-    llama_documents = SimpleDirectoryReader(str(sample), recursive=True, required_exts=[".txt", ".md"]).load_data()
-    index = VectorStoreIndex.from_documents(llama_documents, embed_model=llama_embed)
-    llama_seconds = time.perf_counter() - started
-    llama_texts = [node.get_content() for node in index.docstore.docs.values()]
-
-    def row(seconds, passages, tokens_seen):
-        return {"seconds": round(seconds, 1), "passages": passages, "passages_per_s": round(passages / seconds, 2),
-                "tokens_per_s": round(source_tokens / seconds, 1), "tokens_embedded": tokens_seen}
-
-    return {"documents": len(documents), "source_tokens": source_tokens,
-            "ours": row(ours_seconds, report.passages_embedded, embedded_tokens(texts)),
-            "raw_encode": row(raw_seconds, len(texts), embedded_tokens(texts)),
-            "llama_default": row(llama_seconds, len(llama_texts), embedded_tokens(llama_texts)),
-            "batch_size": settings.embed_batch_size}
-
-
-# --- child processes: ingest and serve --------------------------------------------------------------
+# --- child processes ------------------------------------------------------------------------------
 
 def child_env(index: Path, extra: dict | None = None) -> dict:
     env = {key: value for key, value in os.environ.items() if not key.startswith("RAGQA_")}
@@ -235,59 +147,67 @@ def child_env(index: Path, extra: dict | None = None) -> dict:
     return env | (extra or {})
 
 
-def child_ingest(index: Path, folders: list[Path], log: Path) -> dict:
+def child_ingest(index: Path, folders: list[Path], log: Path, env: dict | None = None, code: Path = ROOT) -> dict:
     """`ragqa ingest` as a child process: wall time, its own summary, peak RSS (from wait4)."""
     started = time.perf_counter()
     with open(log, "w") as out:
         process = subprocess.Popen([sys.executable, "-m", "app.cli", "ingest", *map(str, folders)],
-                                   stdout=out, stderr=subprocess.STDOUT, env=child_env(index), cwd=ROOT)
+                                   stdout=out, stderr=subprocess.STDOUT, env=child_env(index, env), cwd=code)
         _pid, status, usage = os.wait4(process.pid, 0)
-    process.returncode = os.waitstatus_to_exitcode(status)
     wall = time.perf_counter() - started
     summary = next((line for line in log.read_text().splitlines() if line.startswith("documents:")), "")
-    if process.returncode != 0:
-        raise RuntimeError(f"ingest failed ({process.returncode}); see {log}")
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise RuntimeError(f"ingest failed; see {log}")
     numbers = re.search(r"(\d+) added, (\d+) updated, (\d+) unchanged.*?(\d+) embedded, (\d+) in index; ([\d.]+) s",
                         summary)
-    added, updated, unchanged, embedded, total, seconds = numbers.groups()
-    return {"wall_seconds": round(wall, 1), "ingest_seconds": float(seconds), "added": int(added),
+    added, _updated, unchanged, embedded, total, seconds = numbers.groups()
+    return {"wall_seconds": round(wall, 2), "ingest_seconds": float(seconds), "added": int(added),
             "unchanged": int(unchanged), "passages_embedded": int(embedded), "passages": int(total),
-            "peak_rss_mb": round(usage.ru_maxrss / 1024), "summary": summary}
+            "passages_per_s": round(int(embedded) / wall, 1), "peak_rss_mb": round(usage.ru_maxrss / 1024)}
 
 
-def serve_and_measure(index: Path, ingest_folders: list[Path] | None, questions: list[str], work: Path,
-                      load: tuple[int, int] | None = None, env: dict | None = None) -> dict:
-    result = {}
-    if ingest_folders:
-        result["ingest"] = child_ingest(index, ingest_folders, work / "ingest-small.log")
-    port = free_port()
-    log = open(work / f"serve-{port}.log", "w")
-    process = subprocess.Popen([sys.executable, "-m", "app.cli", "serve", "--port", str(port)],
-                               stdout=log, stderr=subprocess.STDOUT, env=child_env(index, env), cwd=ROOT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        health = _wait_healthy(process, url)
-        result |= {"documents": health["documents"], "passages": health["passages"]}
-        result |= ask_latency(url, questions)
-        if load:
-            report = run_load(url, *load)
-            result["load"] = {"summary": report.summary(), "errors": len(report.errors), "shed": report.shed,
-                              "answered": report.answered, "answers_per_s": round(report.answered / report.seconds, 2),
-                              "p50_ms": round(statistics.median(report.latencies_ms)),
-                              "p95_ms": round(report.percentile(0.95))}
-        result["server_peak_rss_mb"] = round(_vm_hwm_kb(process.pid) / 1024)
-    finally:
-        process.send_signal(signal.SIGTERM)
+def timed(command: list[str], env: dict, cwd: Path, runs: int = 5) -> dict:
+    """Median and all wall times of `runs` runs of a command."""
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        subprocess.run(command, env=env, cwd=cwd, capture_output=True, timeout=600)
+        times.append(time.perf_counter() - started)
+    return {"median_s": round(statistics.median(times), 2), "runs_s": [round(t, 2) for t in times]}
+
+
+class Server:
+    """`ragqa serve` as a child process, with the time from start to a healthy /healthz."""
+
+    def __init__(self, index: Path, work: Path, env: dict | None = None, workers: int = 1, code: Path = ROOT):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        command = [sys.executable, "-m", "app.cli", "serve", "--port", str(self.port)]
+        if code == ROOT:
+            command += ["--workers", str(workers)]
+        self.log = open(work / f"serve-{self.port}.log", "w")
+        started = time.perf_counter()
+        self.process = subprocess.Popen(command, stdout=self.log, stderr=subprocess.STDOUT, env=child_env(index, env),
+                                        cwd=code, start_new_session=True)
+        self.health = _wait_healthy(self.process, self.url)
+        self.ready_seconds = round(time.perf_counter() - started, 2)
+
+    def rss_mb(self) -> int:
+        """Resident memory of the server and its worker processes (their peak, VmHWM)."""
+        pids = [self.process.pid] + [int(p) for p in _run(["pgrep", "-P", str(self.process.pid)]).split()]
+        return round(sum(_vm_hwm_kb(pid) for pid in pids) / 1024)
+
+    def stop(self) -> None:
+        os.killpg(self.process.pid, signal.SIGTERM)
         try:
-            process.wait(timeout=30)
+            self.process.wait(timeout=30)
         except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
-    return result
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+        self.log.close()
 
 
-def _wait_healthy(process: subprocess.Popen, url: str, timeout: float = 600) -> dict:
+def _wait_healthy(process: subprocess.Popen, url: str, timeout: float = 900) -> dict:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -298,42 +218,179 @@ def _wait_healthy(process: subprocess.Popen, url: str, timeout: float = 600) -> 
                 return response.json()
         except httpx.HTTPError:
             pass
-        time.sleep(0.5)
+        time.sleep(0.1)
     raise RuntimeError("ragqa serve did not become healthy")
 
 
 def ask_latency(url: str, questions: list[str], warmup: int = 5) -> dict:
     """One client, one question at a time, after a few warm-up questions: client-side wall time."""
-    latencies, retrieve, answer = [], [], []
+    latencies = []
     with httpx.Client(base_url=url, timeout=120) as http:
         for question in questions[:warmup]:
             http.post("/api/ask", json={"question": question}).raise_for_status()
         for question in questions:
             started = time.perf_counter()
-            response = http.post("/api/ask", json={"question": question})
+            http.post("/api/ask", json={"question": question}).raise_for_status()
             latencies.append((time.perf_counter() - started) * 1000)
-            response.raise_for_status()
-            timings = response.json()["timings_ms"]
-            retrieve.append(timings["retrieve"])
-            answer.append(timings["answer"])
     ordered = sorted(latencies)
     return {"questions": len(latencies), "p50_ms": round(statistics.median(latencies)),
             "p95_ms": round(ordered[int(0.95 * (len(ordered) - 1))]),
-            "retrieve_p50_ms": round(statistics.median(retrieve)), "answer_p50_ms": round(statistics.median(answer))}
+            "answers_per_s": round(len(latencies) / (sum(latencies) / 1000), 2)}
 
 
 def _vm_hwm_kb(pid: int) -> int:
-    match = re.search(r"VmHWM:\s+(\d+)", Path(f"/proc/{pid}/status").read_text())
+    try:
+        match = re.search(r"VmHWM:\s+(\d+)", Path(f"/proc/{pid}/status").read_text())
+    except OSError:
+        return 0
     return int(match.group(1)) if match else 0
 
 
-# --- the report ------------------------------------------------------------------------------------
+# --- stage 1: throughput -------------------------------------------------------------------------------
+
+def throughput(folders: list[Path], work: Path) -> dict:
+    from llama_index.core import SimpleDirectoryReader, VectorStoreIndex
+    from llama_index.embeddings.huggingface import HuggingFaceEmbedding
+    from sentence_transformers import SentenceTransformer
+
+    from app.config import Settings
+    from app.embedding import load_embedder, model_path
+    from app.ingest import open_store
+
+    int8_index, fp32_index = work / "index-sample-int8", work / "index-sample-fp32"
+    ours = child_ingest(int8_index, folders, work / "ingest-sample-int8.log")
+    noop = child_ingest(int8_index, folders, work / "ingest-sample-noop.log")
+    fp32 = child_ingest(fp32_index, folders, work / "ingest-sample-fp32.log", env=TORCH)
+
+    settings = Settings(_env_file=None, index_dir=int8_index)
+    embedder = load_embedder(settings)
+    texts = open_store(settings, embedder).passages.get(include=["documents"])["documents"]
+
+    def word_pieces(items):  # what the model reads: word pieces + [CLS] [SEP], cut at its limit
+        return sum(min(embedder.count_tokens(text) + 2, embedder.max_tokens) for text in items)
+
+    model = SentenceTransformer(str(model_path(settings)), device="cpu")
+    model.encode(["warm up"])
+    started = time.perf_counter()
+    model.encode(texts, batch_size=settings.embed_batch_size)
+    raw = time.perf_counter() - started
+
+    llama_embed = HuggingFaceEmbedding(model_name=str(model_path(settings)), device="cpu")
+    llama_embed.get_text_embedding("warm up")
+    started = time.perf_counter()
+    documents = [d for folder in folders for d in SimpleDirectoryReader(str(folder), recursive=True,
+                                                                        required_exts=[".txt", ".md"]).load_data()]
+    index = VectorStoreIndex.from_documents(documents, embed_model=llama_embed)
+    llama_seconds = time.perf_counter() - started
+    llama_texts = [node.get_content() for node in index.docstore.docs.values()]
+    ours_pieces = word_pieces(texts)
+    return {
+        "passages": len(texts),
+        "ours_int8": ours | {"word_pieces_per_s": round(ours_pieces / ours["wall_seconds"])},
+        "ours_fp32": fp32 | {"word_pieces_per_s": round(ours_pieces / fp32["wall_seconds"])},
+        "raw_fp32_encode": {"seconds": round(raw, 2), "passages_per_s": round(len(texts) / raw, 1),
+                            "word_pieces_per_s": round(ours_pieces / raw)},
+        "llama_default": {"seconds": round(llama_seconds, 2), "passages": len(llama_texts),
+                          "passages_per_s": round(len(llama_texts) / llama_seconds, 1),
+                          "word_pieces_per_s": round(word_pieces(llama_texts) / llama_seconds)},
+        "noop": noop,
+    }
+
+
+# --- stage 2: cold CLI ---------------------------------------------------------------------------------
+
+def cold_cli(coverage: Path, work: Path, baseline: Path) -> dict:
+    ours_index, baseline_index = work / "index-size-0", work / "index-baseline-0"
+    child_ingest(ours_index, [coverage], work / "ingest-size-0.log")
+    child_ingest(baseline_index, [coverage], work / "ingest-baseline-0.log", code=baseline)
+    ask = [sys.executable, "-m", "app.cli", "ask", QUESTION]
+    return {
+        "ours_ask": timed(ask, child_env(ours_index), ROOT),
+        "baseline_ask": timed(ask, child_env(baseline_index), baseline),
+        "ours_input_error": timed([sys.executable, "-m", "app.cli", "ask", ""], child_env(ours_index), ROOT),
+        "import_sentence_transformers": timed([sys.executable, "-c", "import sentence_transformers"], os.environ, ROOT),
+    }
+
+
+# --- stage 3: index sizes --------------------------------------------------------------------------------
+
+def sizes(coverage: Path, medium: Path, large: Path, work: Path, baseline: Path, questions: list[str]) -> dict:
+    corpora = [[coverage], [coverage, medium], [coverage, large]]
+    rows = []
+    for number, folders in enumerate(corpora):
+        index = work / f"index-size-{number}"
+        ingest = child_ingest(index, folders, work / f"ingest-size-{number}.log")
+        row = {"passages": ingest["passages"], "ingest": ingest, "ours": measure_server(index, work, questions)}
+        if number < 2:
+            base_index = work / f"index-baseline-{number}"
+            row["baseline_ingest"] = child_ingest(base_index, folders, work / f"ingest-baseline-{number}.log",
+                                                  code=baseline)
+            row["baseline"] = measure_server(base_index, work, questions, code=baseline)
+        rows.append(row)
+        RESULTS["sizes"] = {"rows": rows}
+    return {"rows": rows}
+
+
+def measure_server(index: Path, work: Path, questions: list[str], code: Path = ROOT) -> dict:
+    server = Server(index, work, code=code)
+    try:
+        latency = ask_latency(server.url, questions)
+        return {"ready_s": server.ready_seconds, "rss_mb": server.rss_mb(), **latency}
+    finally:
+        server.stop()
+
+
+# --- stage 4: workers --------------------------------------------------------------------------------------
+
+def workers(index: Path, questions: list[str], clients: int, requests: int, work: Path) -> dict:
+    # admission lets every client in, so the figures measure answering, not the 429s of app.admission
+    env = {"RAGQA_MAX_CONCURRENT_REQUESTS": str(clients)}
+    found = {}
+    for count in (1, 2):
+        server = Server(index, work, env=env, workers=count)
+        try:
+            single = ask_latency(server.url, questions[:20], warmup=4)
+            report = run_load(server.url, clients, requests, questions=questions)
+            found[f"{count}_workers"] = {
+                "one_client_answers_per_s": single["answers_per_s"], "one_client_p50_ms": single["p50_ms"],
+                "answers_per_s": round(report.answered / report.seconds, 2), "errors": len(report.errors),
+                "shed": report.shed, "p50_ms": round(statistics.median(report.latencies_ms)),
+                "p95_ms": round(report.percentile(0.95)), "rss_mb": server.rss_mb()}
+        finally:
+            server.stop()
+    return found
+
+
+# --- stage 5: eval on int8 and fp32 indexes ------------------------------------------------------------------
+
+def eval_sets_side_by_side(work: Path) -> dict:
+    from app import evaluate as ev
+    from app.config import Settings
+    from app.eval_sets import eval_sets, prepare
+
+    rows = {}
+    for backend in ("onnx-int8", "torch"):
+        settings = Settings(_env_file=None, embed_backend=backend)
+        for name, eval_set in eval_sets().items():
+            prepared = prepare(name, settings, work / f"eval-{backend}")
+            for split in ("dev", "test"):
+                summaries, _results = ev.evaluate(prepared, ev.load_cases(eval_set.cases(split)), ["hybrid"], None)
+                summary = summaries["hybrid"]
+                rows.setdefault(f"{name} {split}", {})[backend] = {
+                    key: summary[key] for key in ("accuracy", "abstention_recall", "false_abstention",
+                                                  "citation_precision", "cases")}
+    return {"rows": rows}
+
+
+# --- the report --------------------------------------------------------------------------------------------
 
 def write_report(out: Path) -> None:
-    """BENCHMARKS.md, and the raw results beside it in the work folder (to re-render or compare)."""
-    from scripts.bench_report import render
+    """BENCHMARKS.md and the chart beside it, and the raw results in the work folder."""
+    from scripts.bench_report import chart, render
 
     out.write_text(render(RESULTS), encoding="utf-8")
+    if RESULTS.get("sizes"):
+        chart(RESULTS, out.with_name("benchmarks.png"))
     if RESULTS.get("work"):
         Path(RESULTS["work"], "results.json").write_text(json.dumps(RESULTS, indent=2), encoding="utf-8")
 
