@@ -54,7 +54,7 @@ class Assistant:
         self.generator = generator
         self._texts: OrderedDict[str, str] = OrderedDict()
         self._texts_lock = threading.Lock()  # guards the cache's order only; reads from the store run unlocked
-        self._generation = self.store.generation()
+        self._generation = retriever.lexical.generation  # the generation what we hold was built from
         self._checked_at = time.monotonic()
         self._reload_lock = threading.Lock()
         self._reloading: threading.Thread | None = None
@@ -150,8 +150,9 @@ class Assistant:
         return self._extractive(question, passages).model_copy(update=extra | {"mode": "extractive"})
 
     def refresh_if_changed(self) -> threading.Thread | None:
-        """When an ingest changed the index since we loaded it, start rebuilding BM25 and the term
-        statistics in the background (the thread is returned; questions meanwhile use the old ones)."""
+        """When an ingest changed the index since we loaded it, start opening (or building) the lexical
+        index of the new generation in the background (the thread is returned; questions meanwhile use
+        the old one)."""
         now = time.monotonic()
         if now - self._checked_at < self.settings.refresh_seconds:
             return None
@@ -162,11 +163,11 @@ class Assistant:
             generation = self.store.generation()
             if generation == self._generation:
                 return None
-            self._reloading = threading.Thread(target=self._reload, args=(generation,), name="ragqa-reload", daemon=True)
+            self._reloading = threading.Thread(target=self._reload, name="ragqa-reload", daemon=True)
             self._reloading.start()
             return self._reloading
 
-    def _reload(self, generation: str) -> None:
+    def _reload(self) -> None:
         try:
             lexical = current_index(self.store, self.settings)
             retriever, stats = self.retriever.with_lexical(lexical), lexical.stats
@@ -176,7 +177,7 @@ class Assistant:
         self.retriever, self.answerer.stats = retriever, stats
         if self.generator is not None:
             self.generator.checker.stats = stats
-        self._generation = generation
+        self._generation = lexical.generation
 
     def document_text(self, doc_id: str, refresh: bool = False) -> str | None:
         """The document's text as stored (cached; `refresh` reads it again). Safe from several threads."""

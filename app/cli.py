@@ -100,10 +100,15 @@ def run_ingest(args, settings: Settings) -> int:
     return 0
 
 
-def run_ask(args, settings: Settings) -> int:
-    check_question(args.question, settings)  # input errors come back before anything heavy is imported
+def _check_retrieval_input(text: str, args, settings: Settings) -> None:
+    """Input errors and a missing index come back before anything heavy is imported."""
+    check_question(text, settings)
     check_k(args.k, settings)
     check_index_exists(settings)
+
+
+def run_ask(args, settings: Settings) -> int:
+    _check_retrieval_input(args.question, args, settings)
     from app.assistant import Assistant
 
     answer = Assistant.load(settings).ask(args.question, k=args.k, retriever=args.retriever)
@@ -123,9 +128,7 @@ def run_ask(args, settings: Settings) -> int:
 
 
 def run_search(args, settings: Settings) -> int:
-    check_question(args.query, settings)  # input errors come back before anything heavy is imported
-    check_k(args.k, settings)
-    check_index_exists(settings)
+    _check_retrieval_input(args.query, args, settings)
     from app.assistant import Assistant
 
     passages = Assistant.load(settings).search(args.query, k=args.k, retriever=args.retriever)

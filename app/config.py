@@ -40,6 +40,11 @@ def available_cores() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
+def encoder_threads(settings: "Settings") -> int:
+    """Threads of the int8 encoder in this process: the setting, or every core it may use."""
+    return settings.encoder_threads or available_cores()
+
+
 class Settings(BaseSettings):
     """Every knob of the assistant; environment variables are RAGQA_<NAME>."""
 

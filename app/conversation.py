@@ -87,11 +87,15 @@ def _own_question(question: str) -> str | None:
     return match.group(1).rstrip(" ?") if match else None
 
 
+def _resolved(assistant, question: str, history_questions: list[str] | None) -> str:
+    """The question as typed, checked, then resolved against the history."""
+    question = assistant.check_question(question)
+    return condense(question, history_questions or [], assistant.settings.max_question_chars)
+
+
 def ask_in_turn(assistant, question: str, history_questions: list[str] | None = None, **options) -> Answer:
     """Check the question as typed, resolve it against the history, then ask."""
-    question = assistant.check_question(question)
-    resolved = condense(question, history_questions or [], assistant.settings.max_question_chars)
-    return assistant.ask(resolved, **options)
+    return assistant.ask(_resolved(assistant, question, history_questions), **options)
 
 
 def stream_in_turn(assistant, question: str, history_questions: list[str] | None = None, **options) -> Iterator:
@@ -99,7 +103,5 @@ def stream_in_turn(assistant, question: str, history_questions: list[str] | None
 
     Close the iterator when abandoning it (contextlib.closing) so a generation in progress stops at once.
     """
-    question = assistant.check_question(question)  # here, not in the generator: bad input fails before streaming
-    resolved = condense(question, history_questions or [], assistant.settings.max_question_chars)
-
+    resolved = _resolved(assistant, question, history_questions)  # here: bad input fails before streaming
     return assistant.ask_events(resolved, **options)

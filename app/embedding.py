@@ -25,7 +25,7 @@ import numpy as np
 from llama_index.core.base.embeddings.base import BaseEmbedding
 from pydantic import PrivateAttr
 
-from app.config import Settings, available_cores, offline_environment
+from app.config import Settings, encoder_threads, offline_environment
 from app.errors import RagqaError
 
 PACKAGED_NAME = "all-MiniLM-L6-v2"
@@ -131,7 +131,7 @@ def load_embedder(settings: Settings) -> Embedder:
     """The model for these settings; loaded once per process (it is read-only and thread-safe)."""
     try:
         return _load(str(model_path(settings)), settings.embed_backend, settings.embed_batch_size,
-                     str(settings.model_cache_dir), settings.encoder_threads or available_cores())
+                     str(settings.model_cache_dir), encoder_threads(settings))
     except (OSError, ImportError, RuntimeError, ValueError) as error:
         raise RagqaError(f"the embedding model could not be loaded ({type(error).__name__}: {error}); "
                          "RAGQA_EMBED_BACKEND=torch uses PyTorch instead of the int8 copy") from error

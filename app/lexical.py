@@ -9,8 +9,8 @@ cache, shared by every process on the machine, and only the vocabulary is a Pyth
 are a memory-mapped numpy array beside it; texts and metadata of the hits are read from Chroma.
 
 Why bm25s and not SQLite FTS5: bm25s is what llama-index's BM25Retriever runs on, so ranking is the
-same as before (same tokenizer pattern, English stop words and Snowball stemmer (app.terms's, one per thread), same BM25 variant and
-parameters), and the eval figures did not move; FTS5's bm25() has other defaults and its own
+same as before (same tokenizer pattern, English stop words and Snowball stemmer, the last one
+app.terms's, one per thread; same BM25 variant and parameters), and the eval figures did not move; FTS5's bm25() has other defaults and its own
 tokenizers (porter, no stop words), which would have changed retrieval for no gain in memory.
 
 The text BM25 sees is what it saw before: "title: <title>" and the passage (llama-index's EMBED-mode
@@ -41,7 +41,6 @@ from app.terms import TermStats, stemmer
 
 LEXICAL_VERSION = 1  # bump when what is saved or how text is tokenized changes
 TOKEN_PATTERN = r"(?u)\b\w\w+\b"  # llama-index BM25Retriever's default
-READ_BATCH = 2000
 
 
 @dataclass

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 
 import uvicorn
 
-from app.config import Settings, available_cores
+from app.config import Settings, available_cores, encoder_threads
 
 
 def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860, workers: int | None = None) -> None:
@@ -27,7 +27,7 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860, workers
     the lexical index they open is memory-mapped, so its pages are shared between them. Each worker's
     int8 encoder gets its share of the cores, so N workers do not run N x cores threads.
     """
-    workers = workers or default_workers()
+    workers = workers or available_cores()  # one worker per core this process may use
     shown = f"[{host}]" if ":" in host else host
     print(f"ragqa: chat page http://{shown}:{port}/  API docs http://{shown}:{port}/docs "
           f"({workers} worker{'s' if workers > 1 else ''})", file=sys.stderr)
@@ -37,14 +37,9 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860, workers
     if workers == 1:
         uvicorn.run(_load_app(settings), host=host, port=port, log_level="info", access_log=False)
         return
-    os.environ.setdefault("RAGQA_ENCODER_THREADS", str(max(1, (settings.encoder_threads or available_cores()) // workers)))
+    os.environ.setdefault("RAGQA_ENCODER_THREADS", str(max(1, encoder_threads(settings) // workers)))
     uvicorn.run("app.server:worker_app", factory=True, workers=workers, host=host, port=port, log_level="info",
                 access_log=False)
-
-
-def default_workers() -> int:
-    """One worker per core this process may use."""
-    return available_cores()
 
 
 def _load_app(settings: Settings):

@@ -69,7 +69,7 @@ def main() -> int:
                    args={"sample": args.sample, "medium": args.medium, "load": f"{args.load_clients} x {args.load_requests}"})
     baseline = baseline_worktree(work / "baseline")
     sample = sample_folder(args.large / "fact-sheets", work / "sample", args.sample)
-    medium = limited_copy(args.large, work / "medium", args.medium)
+    medium = sample_folder(args.large, work / "medium", args.medium)
     stages = {
         "throughput": lambda: throughput([args.coverage, sample], work),
         "cold_cli": lambda: cold_cli(args.coverage, work, baseline),
@@ -134,9 +134,6 @@ def sample_folder(source: Path, target: Path, size: int) -> Path:
         copy.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(path, copy)
     return target
-
-
-limited_copy = sample_folder
 
 
 # --- child processes ------------------------------------------------------------------------------
