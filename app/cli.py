@@ -1,6 +1,6 @@
 """`ragqa`: thin command line over the Assistant. Parse, call, print; every error is one line.
 
-Sub-commands: ingest, ask, search, eval, serve.
+Sub-commands: ingest, remove, ask, search, eval, serve.
 """
 
 from __future__ import annotations
@@ -23,11 +23,16 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ragqa", description="Cited answers from a folder of documents.")
     commands = parser.add_subparsers(dest="command", required=True)
 
-    ingest = commands.add_parser("ingest", help="index a folder of documents (incremental)")
+    ingest = commands.add_parser("ingest", help="add folders of documents to the index, or bring them up to date")
     ingest.add_argument("path", nargs="*", type=Path,
-                        help="folder(s) to ingest as one corpus, e.g. coverage plus distractors (default: RAGQA_CORPUS_DIR)")
+                        help="folder(s) to add or bring up to date; the index's other folders are left alone "
+                             "(default: every folder the index was built from, or RAGQA_CORPUS_DIR)")
     ingest.add_argument("--rebuild", action="store_true", help="drop the index and embed everything again")
     ingest.add_argument("--progress", action="store_true", help="show progress even when stderr is not a terminal")
+
+    remove = commands.add_parser("remove", help="forget folders of the index and remove their documents "
+                                                "(the files are not touched)")
+    remove.add_argument("folder", nargs="+", type=Path, help="a folder the index was built from")
 
     ask = commands.add_parser("ask", help="answer a question with citations")
     ask.add_argument("question")
@@ -97,6 +102,16 @@ def run_ingest(args, settings: Settings) -> int:
     for warning in report.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     print(report.summary())
+    return 0
+
+
+def run_remove(args, settings: Settings) -> int:
+    check_index_exists(settings)
+    from app.ingest import remove_roots
+
+    report = remove_roots(settings, args.folder)
+    print(report.summary())
+    print(f"folders of the index: {', '.join(report.roots) or 'none'}")
     return 0
 
 
@@ -188,7 +203,7 @@ def run_serve(args, settings: Settings) -> int:
     return 0
 
 
-COMMANDS = {"ingest": run_ingest, "ask": run_ask, "search": run_search, "eval": run_eval, "serve": run_serve}
+COMMANDS = {"ingest": run_ingest, "remove": run_remove, "ask": run_ask, "search": run_search, "eval": run_eval, "serve": run_serve}
 
 
 if __name__ == "__main__":

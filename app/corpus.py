@@ -28,6 +28,8 @@ from app.readable import html_document, markdown_text
 
 SUPPORTED_SUFFIXES = {".txt", ".md", ".markdown", ".html", ".htm", ".pdf"}
 METADATA_FILE = "SOURCES.json"
+EXAMPLES_FILE = "EXAMPLES.txt"  # example questions for the chat page (app.ui), one a line
+FOLDER_FILES = {"readme.md", EXAMPLES_FILE.lower()}
 METADATA_KEYS = ("title", "publisher", "date", "url", "license", "kind", "author", "description")
 FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n---[ \t]*\r?\n", re.DOTALL)
 
@@ -44,26 +46,52 @@ class SourceDocument:
     text: str
     metadata: dict[str, str]
     page_starts: list[int] = field(default_factory=list)
+    root: Path | None = None  # where it was found (not part of its content)
+    file: str = ""  # its path relative to root
 
     @property
     def content_hash(self) -> str:
         payload = json.dumps([self.text, self.metadata, self.page_starts], sort_keys=True)
         return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
+    @property
+    def text_hash(self) -> str:
+        return text_hash(self.text)
+
     def page_at(self, offset: int) -> int | None:
-        """1-based page holding `offset`, for PDFs."""
-        page = None
-        for number, start in enumerate(self.page_starts, start=1):
-            if start <= offset:
-                page = number
-        return page
+        return page_of(self.page_starts, offset)
+
+
+def page_of(page_starts, offset: int) -> int | None:
+    """1-based page holding `offset`, for PDFs (None for documents without pages)."""
+    pages = [number for number, start in enumerate(page_starts, start=1) if start <= offset]
+    return pages[-1] if pages else None
+
+
+def text_hash(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A file that was not loaded, and why."""
+
+    file: str
+    reason: str
+
+    def warning(self) -> str:
+        return f"skipped {self.file}: {self.reason}"
 
 
 @dataclass
 class LoadResult:
     documents: list[SourceDocument]
-    warnings: list[str]
+    skipped: list[Skipped] = field(default_factory=list)
     empty_roots: list[Path] = field(default_factory=list)  # folders that gave no document at all
+
+    @property
+    def warnings(self) -> list[str]:
+        return [skipped.warning() for skipped in self.skipped]
 
 
 def document_id(path: Path, root: Path) -> str:
@@ -71,60 +99,69 @@ def document_id(path: Path, root: Path) -> str:
     return path.relative_to(root).with_suffix("").as_posix()
 
 
-def load_corpus(root: Path, max_file_bytes: int = 20_000_000) -> LoadResult:
-    """Every supported file under `root` (recursively), sorted by doc id."""
+def load_corpus(root: Path, max_file_bytes: int = 20_000_000, files: list[Path] | None = None) -> LoadResult:
+    """Every supported file under `root` (recursively), or only `files` (under root), sorted by doc id."""
     root = root.resolve()
-    documents: list[SourceDocument] = []
-    warnings: list[str] = []
+    result = LoadResult([])
     seen_ids: dict[str, Path] = {}
-    for path in sorted(_candidate_files(root, warnings)):
+    candidates = _candidate_files(root, result.skipped) if files is None else [path.resolve() for path in files]
+    for path in sorted(candidates):
         doc_id = document_id(path, root)
+        name = path.relative_to(root).as_posix()
         if doc_id in seen_ids:
-            warnings.append(f"skipped {path.relative_to(root)}: same document id as {seen_ids[doc_id].name}")
+            result.skipped.append(Skipped(name, f"same document id as {seen_ids[doc_id].name}"))
             continue
         try:
-            if path.stat().st_size > max_file_bytes:
-                raise UnreadableFile(f"larger than {max_file_bytes:,} bytes")
-            document = _load_file(path, doc_id, _sources_metadata(path.parent))
+            document = load_file(path, root, max_file_bytes)
         except UnreadableFile as problem:
-            warnings.append(f"skipped {path.relative_to(root)}: {problem}")
+            result.skipped.append(Skipped(name, str(problem)))
             continue
         seen_ids[doc_id] = path
-        documents.append(document)
-    return LoadResult(documents, warnings)
+        result.documents.append(document)
+    return result
+
+
+def load_file(path: Path, root: Path, max_file_bytes: int = 20_000_000) -> SourceDocument:
+    """One file under `root` as a document, or UnreadableFile saying why not."""
+    if path.suffix.lower() not in SUPPORTED_SUFFIXES:
+        raise UnreadableFile(f"unsupported file type (supported: {', '.join(sorted(SUPPORTED_SUFFIXES))})")
+    if path.stat().st_size > max_file_bytes:
+        raise UnreadableFile(f"larger than {max_file_bytes:,} bytes")
+    document = _load_file(path, document_id(path, root), _sources_metadata(path.parent))
+    document.root, document.file = root, path.relative_to(root).as_posix()
+    return document
 
 
 def load_corpora(roots: list[Path], max_file_bytes: int = 20_000_000) -> LoadResult:
     """Several folders as one corpus (e.g. coverage + distractors); the first to use a doc id, or
     to have a given text, keeps it."""
-    combined = LoadResult([], [])
+    combined = LoadResult([])
     texts: dict[str, str] = {}  # sha256 of the text -> doc id that has it
     for root in roots:
         loaded = load_corpus(root, max_file_bytes)
         if not loaded.documents:
             combined.empty_roots.append(root)
         known = {document.doc_id for document in combined.documents}
-        combined.warnings += loaded.warnings
+        combined.skipped += loaded.skipped
         for document in loaded.documents:
-            digest = hashlib.sha256(document.text.encode("utf-8", "surrogatepass")).hexdigest()
             if document.doc_id in known:
-                combined.warnings.append(f"skipped {document.doc_id} in {root}: id already used")
-            elif digest in texts:
-                combined.warnings.append(f"skipped {document.doc_id}: same text as {texts[digest]}")
+                combined.skipped.append(Skipped(f"{document.doc_id} in {root}", "id already used"))
+            elif document.text_hash in texts:
+                combined.skipped.append(Skipped(document.doc_id, f"same text as {texts[document.text_hash]}"))
             else:
-                texts[digest] = document.doc_id
+                texts[document.text_hash] = document.doc_id
                 combined.documents.append(document)
     return combined
 
 
-def _candidate_files(root: Path, warnings: list[str]):
+def _candidate_files(root: Path, skipped: list[Skipped]):
     for path in root.rglob("*"):
         if path.suffix.lower() not in SUPPORTED_SUFFIXES or path.name.startswith("."):
             continue
-        if path.parent == root and path.name.lower() == "readme.md":
-            continue  # the corpus folder's own README explains the folder; it is not a source
+        if path.parent == root and path.name.lower() in FOLDER_FILES:
+            continue  # the corpus folder's own README and example questions are about the folder, not sources
         if path.is_symlink() and not path.resolve().is_relative_to(root):
-            warnings.append(f"skipped {path.relative_to(root)}: link to a file outside the corpus")
+            skipped.append(Skipped(path.relative_to(root).as_posix(), "link to a file outside the corpus"))
             continue
         if path.is_file():
             yield path

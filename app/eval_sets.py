@@ -81,8 +81,8 @@ def prepare(name: str, settings: Settings, workdir: Path, progress: bool = False
     corpus = lay_out(sets[name], workdir / name / "corpus")
     prepared = settings.model_copy(update={"corpus_dir": corpus, "index_dir": workdir / name / "index",
                                            "chroma_url": None})
-    try:
-        ingest(prepared, progress=progress)
+    try:  # exclusive: the set's index holds exactly its corpus
+        ingest(prepared, corpus, progress=progress, exclusive=True)
     except IndexMismatch:  # an eval index is ours to rebuild: made by an older version of the code
-        ingest(prepared, progress=progress, rebuild=True)
+        ingest(prepared, corpus, progress=progress, rebuild=True, exclusive=True)
     return prepared

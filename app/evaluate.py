@@ -237,7 +237,7 @@ def evaluate(settings, cases: list[EvalCase], retrievers: list[str], distractors
         if not distractors.is_dir():
             raise RagqaError(f"no such folder: {distractors}")
         mixed = distractor_settings(settings)
-        ingest(mixed, [settings.corpus_dir, distractors])
+        ingest(mixed, [settings.corpus_dir, distractors], exclusive=True)
         mixed_assistant = Assistant.load(mixed)
         for name in retrievers:
             summaries[f"{name}+distractors"] = _summary(mixed_assistant, run_cases(mixed_assistant, cases, name))

@@ -14,10 +14,15 @@ its passages with another hash, so a kill at any point leaves either the old or 
 readable plus leftovers that `sweep` removes. An ingest marks itself running in the documents
 collection and clears the mark when done; the next ingest that finds the mark sweeps the whole
 index (a clean no-op re-ingest does not pay for the sweep).
+
+The index remembers the folders (roots) it was built from in a reserved record of the documents
+collection, and each document record names its root and file, so that an ingest of one folder
+touches that folder's documents only (app.ingest).
 """
 
 from __future__ import annotations
 
+import json
 import uuid
 from dataclasses import dataclass
 from urllib.parse import urlparse
@@ -29,15 +34,19 @@ from llama_index.core.vector_stores.utils import metadata_dict_to_node, node_to_
 from llama_index.vector_stores.chroma import ChromaVectorStore
 
 from app.config import Settings, offline_environment
+from app.corpus import page_of
 from app.errors import IndexMismatch, RagqaError
 from app.validation import check_index_exists
 
 PLACEHOLDER_VECTOR = [1.0]  # document records are looked up by id, never by similarity
-STORE_LAYOUT = 3  # bump when what is stored per passage or document changes (2: content_hash on passages;
-# 3: documents stored as their readable text, app.readable)
+STORE_LAYOUT = 4  # bump when what is stored per passage or document changes (2: content_hash on passages;
+# 3: documents stored as their readable text, app.readable; 4: records name their root, file, text hash and
+# page starts, and the index remembers its roots)
 MARK_PREFIX = "__ragqa__/"  # record ids no file can produce (doc ids have no "__ragqa__/")
 RUNNING_MARK = MARK_PREFIX + "ingest-running"
 GENERATION_MARK = MARK_PREFIX + "generation"  # changes whenever an ingest changed the index
+ROOTS_MARK = MARK_PREFIX + "roots"  # the folders the index was built from, as a JSON list
+RECORD_KEYS = ("content_hash", "passages", "ragqa_root", "ragqa_file", "text_hash", "page_starts")
 BATCH = 1000  # rows per Chroma call (keeps each HTTP request to a server small)
 
 
@@ -80,6 +89,15 @@ class DocumentVersion:
     metadata: dict
     content_hash: str
     nodes: list[TextNode]
+    root: str = ""  # the folder it was ingested from (absolute)
+    file: str = ""  # its file, relative to root
+    text_hash: str = ""  # of the text alone: the same text under another name is a duplicate
+    page_starts: tuple[int, ...] = ()  # PDFs: offset where each page starts
+
+    def record_metadata(self) -> dict:
+        return {**self.metadata, "content_hash": self.content_hash, "passages": len(self.nodes),
+                "ragqa_root": self.root, "ragqa_file": self.file, "text_hash": self.text_hash,
+                "page_starts": json.dumps(list(self.page_starts))}
 
 
 @dataclass
@@ -88,6 +106,26 @@ class DocumentRecord:
     content_hash: str
     metadata: dict
     passages: int
+    root: str = ""
+    file: str = ""
+    text_hash: str = ""
+    page_starts: tuple[int, ...] = ()
+
+    @classmethod
+    def from_metadata(cls, doc_id: str, stored: dict) -> "DocumentRecord":
+        metadata = {key: value for key, value in stored.items() if key not in RECORD_KEYS}
+        return cls(doc_id=doc_id, content_hash=stored.get("content_hash", ""), metadata=metadata,
+                   passages=int(stored.get("passages", 0)), root=stored.get("ragqa_root", ""),
+                   file=stored.get("ragqa_file", ""), text_hash=stored.get("text_hash", ""),
+                   page_starts=tuple(json.loads(stored.get("page_starts") or "[]")))
+
+    def page_at(self, offset: int) -> int | None:
+        return page_of(self.page_starts, offset)
+
+
+def _roots_of(documents) -> list[str]:
+    found = documents.get(ids=[ROOTS_MARK], include=["documents"])
+    return list(json.loads(found["documents"][0])) if found["ids"] else []
 
 
 def _client(settings: Settings, create: bool):
@@ -127,7 +165,10 @@ class Store:
         self.client = _client(settings, create or rebuild)
         passages_name = f"{settings.collection}_passages"
         documents_name = f"{settings.collection}_documents"
+        self.roots_before_rebuild: list[str] = []
         if rebuild:
+            if documents_name in self._collection_names():  # a rebuild of "every remembered folder" needs them
+                self.roots_before_rebuild = _roots_of(self.client.get_collection(documents_name))
             for name in (passages_name, documents_name):
                 if name in self._collection_names():
                     self.client.delete_collection(name)
@@ -159,22 +200,29 @@ class Store:
     # -- document bookkeeping -------------------------------------------------------------
     def document_records(self) -> dict[str, DocumentRecord]:
         found = self.documents.get(include=["metadatas"])
-        records = {}
-        for doc_id, metadata in zip(found["ids"], found["metadatas"]):
-            if doc_id.startswith(MARK_PREFIX):
-                continue
-            metadata = dict(metadata)
-            records[doc_id] = DocumentRecord(
-                doc_id=doc_id,
-                content_hash=metadata.pop("content_hash", ""),
-                passages=int(metadata.pop("passages", 0)),
-                metadata=metadata,
-            )
-        return records
+        return {doc_id: DocumentRecord.from_metadata(doc_id, metadata)
+                for doc_id, metadata in zip(found["ids"], found["metadatas"]) if not doc_id.startswith(MARK_PREFIX)}
+
+    def document_record(self, doc_id: str) -> DocumentRecord | None:
+        if doc_id.startswith(MARK_PREFIX):
+            return None
+        found = self.documents.get(ids=[doc_id], include=["metadatas"])
+        return DocumentRecord.from_metadata(doc_id, found["metadatas"][0]) if found["ids"] else None
 
     def document_text(self, doc_id: str) -> str | None:
+        if doc_id.startswith(MARK_PREFIX):
+            return None
         found = self.documents.get(ids=[doc_id], include=["documents"])
         return found["documents"][0] if found["ids"] else None
+
+    # -- remembered roots -----------------------------------------------------------------------
+    def roots(self) -> list[str]:
+        """The folders the index was built from (absolute paths, in the order first ingested)."""
+        return _roots_of(self.documents)
+
+    def set_roots(self, roots: list[str]) -> None:
+        self.documents.upsert(ids=[ROOTS_MARK], documents=[json.dumps(roots)], embeddings=[PLACEHOLDER_VECTOR],
+                              metadatas=[{"ragqa_marker": 1}])
 
     def replace_documents(self, documents: list[DocumentVersion], replacing: set[str]) -> None:
         """Swap in documents' new passages: all new passages, then the records, then the old passages of
@@ -186,8 +234,7 @@ class Store:
             chunk = documents[start:start + BATCH]
             self.documents.upsert(
                 ids=[version.doc_id for version in chunk], documents=[version.text for version in chunk],
-                metadatas=[{**version.metadata, "content_hash": version.content_hash, "passages": len(version.nodes)}
-                           for version in chunk],
+                metadatas=[version.record_metadata() for version in chunk],
                 embeddings=[PLACEHOLDER_VECTOR] * len(chunk))
         for version in documents:
             if version.doc_id in replacing:

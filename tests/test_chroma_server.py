@@ -60,7 +60,7 @@ def test_token_is_sent_to_the_chroma_server(proxy_url, tmp_path):
     (tmp_path / "corpus").mkdir()
     (tmp_path / "corpus" / "order.txt").write_text("The order was signed on July 23, 2025.", encoding="utf-8")
     settings = make_settings(tmp_path, chroma_url=proxy_url, chroma_token=TOKEN, collection="token-test")
-    assert ingest(settings, progress=False).added == 1
+    assert len(ingest(settings, progress=False).added) == 1
     assert "July 23, 2025" in Assistant.load(settings).ask("When was the order signed?").answer
     for wrong in (None, "wrong-token"):
         with pytest.raises(RagqaError, match="Chroma server"):

@@ -78,6 +78,29 @@ def test_ingest_prints_summary_and_warnings(tmp_path):
     assert "warning: skipped bad.pdf" in done.stderr
 
 
+def test_ingest_of_another_folder_keeps_the_corpus_and_remove_forgets_it(tmp_path):
+    corpus, other = tmp_path / "corpus", tmp_path / "other"
+    for folder, name, text in ((corpus, "a.txt", "Huawei built a data center in Algeria."),
+                               (other, "b.txt", "The Velmar bridge closed in June 2024.")):
+        folder.mkdir()
+        (folder / name).write_text(text, encoding="utf-8")
+    env = {"RAGQA_CORPUS_DIR": str(corpus)}
+    assert "1 added" in run(["ingest"], tmp_path / "idx", **env).stdout  # no folder, none remembered: the corpus
+    done = run(["ingest", str(other)], tmp_path / "idx", **env)
+    assert done.returncode == 0 and "1 added, 0 updated, 0 unchanged, 0 removed" in done.stdout, done.stderr
+    (other / "c.txt").write_text("The Arlen dam opened in 2021.", encoding="utf-8")
+    done = run(["ingest"], tmp_path / "idx", **env)  # every remembered folder
+    assert "1 added, 0 updated, 2 unchanged, 0 removed" in done.stdout
+    done = run(["remove", str(other)], tmp_path / "idx", **env)
+    assert done.returncode == 0 and "2 removed (b, c)" in done.stdout and str(corpus.resolve()) in done.stdout
+    assert (other / "b.txt").is_file()
+    done = run(["remove", str(other)], tmp_path / "idx", **env)
+    assert done.returncode == 1 and "is not a folder of this index" in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+    found = json.loads(run(["search", "Velmar bridge Arlen dam data center", "--json"], tmp_path / "idx", **env).stdout)
+    assert {passage["doc_id"] for passage in found} == {"a"}
+
+
 OFFLINE_SCRIPT = textwrap.dedent("""
     import socket, sys
     def refuse(*args, **kwargs):

@@ -14,7 +14,7 @@ import threading
 from app.assistant import Assistant
 from app.embedding import load_embedder
 from app.ingest import ingest, open_store
-from app.store import GENERATION_MARK, RUNNING_MARK
+from app.store import GENERATION_MARK, MARK_PREFIX, ROOTS_MARK, RUNNING_MARK
 from tests.conftest import make_settings
 
 DOCUMENTS = 80
@@ -69,20 +69,25 @@ def snapshot(index) -> dict:
     return {"passages": passages, "documents": documents}
 
 
+def documents_in(snapshot_: dict) -> int:
+    return sum(not doc_id.startswith(MARK_PREFIX) for doc_id in snapshot_["documents"])
+
+
 def test_killed_ingests_rerun_to_the_same_index(tmp_path):
     corpus = tmp_path / "corpus"
     write_corpus(corpus)
     reference = run_ingest(corpus, tmp_path / "reference")
     assert reference.communicate(timeout=600) and reference.returncode == 0
     expected = snapshot(tmp_path / "reference")
-    assert len(expected["documents"]) == DOCUMENTS and RUNNING_MARK not in expected["documents"]
+    assert documents_in(expected) == DOCUMENTS and RUNNING_MARK not in expected["documents"]
+    assert ROOTS_MARK in expected["documents"]  # the remembered folder is part of the index too
     assert len(expected["passages"]) >= 2 * DOCUMENTS
 
     chance = random.Random(20261130)
     for _attempt in range(2):  # two kills at random points; the second lands on the first's leftovers
         assert kill_after(run_ingest(corpus, tmp_path / "killed"), chance.uniform(0.1, 0.9)), "ended before the kill"
         partial = snapshot(tmp_path / "killed")
-        assert RUNNING_MARK in partial["documents"] and len(partial["documents"]) <= DOCUMENTS
+        assert RUNNING_MARK in partial["documents"] and documents_in(partial) <= DOCUMENTS
 
     rerun = run_ingest(corpus, tmp_path / "killed")
     _, errors = rerun.communicate(timeout=600)

@@ -41,10 +41,10 @@ def count_embedding_calls(monkeypatch, settings):
 
 def test_unchanged_corpus_embeds_nothing(settings, corpus, monkeypatch):
     first = ingest(settings, progress=False)
-    assert (first.added, first.passages_embedded) == (3, first.passages_total)
+    assert (len(first.added), first.passages_embedded) == (3, first.passages_total)
     calls = count_embedding_calls(monkeypatch, settings)
     second = ingest(settings, progress=False)
-    assert (second.added, second.updated, second.unchanged, second.removed) == (0, 0, 3, 0)
+    assert (second.added, second.updated, len(second.unchanged), second.removed) == ([], [], 3, [])
     assert second.passages_embedded == 0 and calls == []
     assert second.passages_total == first.passages_total
 
@@ -55,7 +55,8 @@ def test_changed_and_deleted_files_are_reflected(settings, corpus):
     (corpus / "alpha.txt").write_text("Huawei pitched Ascend chips in Egypt instead.", encoding="utf-8")
     (corpus / "gamma.md").unlink()
     report = ingest(settings, progress=False)
-    assert (report.updated, report.removed, report.unchanged) == (1, 1, 1)
+    assert (report.updated, report.removed, len(report.unchanged)) == (["alpha"], ["gamma"], 1)
+    assert "1 removed (gamma)" in report.summary()
     alpha = passages_of(settings, "alpha")
     assert alpha["documents"] == ["Huawei pitched Ascend chips in Egypt instead."]
     assert not old_ids & set(alpha["ids"])
@@ -69,7 +70,7 @@ def test_metadata_change_alone_updates_the_document(settings, corpus):
     ingest(settings, progress=False)
     (corpus / "gamma.md").write_text("---\ntitle: Gamma renamed\n---\nThe order was signed on July 23, 2025.")
     report = ingest(settings, progress=False)
-    assert report.updated == 1
+    assert report.updated == ["gamma"]
     assert passages_of(settings, "gamma")["metadatas"][0]["title"] == "Gamma renamed"
 
 
@@ -96,7 +97,7 @@ def test_passage_ids_are_stable_across_rebuilds(settings, corpus):
 def test_corrupt_file_is_skipped_with_a_warning(settings, corpus):
     (corpus / "broken.pdf").write_bytes(b"not a pdf at all")
     report = ingest(settings, progress=False)
-    assert report.added == 3
+    assert len(report.added) == 3
     assert len(report.warnings) == 1 and "broken.pdf" in report.warnings[0]
 
 
@@ -130,7 +131,7 @@ def test_server_mode_keeps_nothing_on_local_disk(settings, corpus):
 def test_a_document_saved_under_two_names_is_indexed_and_cited_once(settings, corpus):
     (corpus / "zeta-copy.md").write_text((corpus / "gamma.md").read_text(), encoding="utf-8")
     report = ingest(settings, progress=False)
-    assert report.added == 3 and report.warnings == ["skipped zeta-copy: same text as gamma"]
+    assert len(report.added) == 3 and report.warnings == ["skipped zeta-copy: same text as gamma"]
     answer = Assistant.load(settings).ask("When was the order signed?")
     assert [c.doc_id for c in answer.citations] == ["gamma"]
 
@@ -179,14 +180,90 @@ def test_an_empty_folder_never_empties_the_index(settings, corpus, tmp_path):
     others.mkdir()
     (others / "delta.txt").write_text("An unrelated statement about trade.", encoding="utf-8")
     first = ingest(settings, [corpus, others], progress=False)
-    empty = tmp_path / "empty"
-    empty.mkdir()
-    (empty / "README.md").write_text("put documents here", encoding="utf-8")  # skipped by the loader
-    for roots in ([empty], [empty, others]):  # alone, or as the corpus beside distractors
+    moved = tmp_path / "moved"
+    moved.mkdir()
+    for path in list(corpus.iterdir()):  # as if the disk holding the corpus were not mounted
+        path.rename(moved / path.name)
+    (corpus / "README.md").write_text("put documents here", encoding="utf-8")  # skipped by the loader
+    for roots in (None, [corpus], [corpus, others]):  # every folder, the corpus alone, or beside distractors
         with pytest.raises(RagqaError, match="holds no documents; nothing was changed"):
             ingest(settings, roots, progress=False)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    report = ingest(settings, [empty], progress=False)  # a new empty folder removes nothing
+    assert report.removed == [] and report.warnings == [f"{empty.resolve()} holds no documents"]
     store = open_store(settings, load_embedder(settings))
     assert set(store.document_records()) == {"alpha", "beta", "gamma", "delta"}
     assert store.passage_count() == first.passages_total
     rebuilt = ingest(settings, [empty], rebuild=True, progress=False)  # emptying it on purpose
     assert rebuilt.passages_total == 0
+
+
+def test_ingest_of_another_folder_keeps_the_corpus(settings, corpus, tmp_path):
+    ingest(settings, progress=False)  # no folder and none remembered: the corpus
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "delta.txt").write_text("Zanzibarite cables were laid by Huawei Marine in 2019.", encoding="utf-8")
+    (other / "epsilon.txt").write_text("The ministry signed a cloud contract in Nairobi.", encoding="utf-8")
+    report = ingest(settings, [other], progress=False)
+    assert (report.added, report.removed) == (["delta", "epsilon"], [])
+    assert report.roots == [str(corpus.resolve()), str(other.resolve())]
+    store = open_store(settings, load_embedder(settings))
+    assert set(store.document_records()) == {"alpha", "beta", "gamma", "delta", "epsilon"}
+    (other / "epsilon.txt").unlink()
+    (corpus / "zeta.txt").write_text("A new memo about data centres.", encoding="utf-8")
+    again = ingest(settings, progress=False)  # no folder: every remembered one is brought up to date
+    assert (again.added, again.removed) == (["zeta"], ["epsilon"]) and "1 removed (epsilon)" in again.summary()
+    only_corpus = ingest(settings, [corpus], progress=False)
+    assert only_corpus.removed == [] and "delta" in open_store(settings, load_embedder(settings)).document_records()
+
+
+def test_remove_forgets_a_folder_and_its_documents_but_not_its_files(settings, corpus, tmp_path):
+    from app.ingest import remove_roots
+
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "delta.txt").write_text("Zanzibarite cables were laid by Huawei Marine in 2019.", encoding="utf-8")
+    ingest(settings, [corpus, other], progress=False)
+    assistant = Assistant.load(settings.model_copy(update={"refresh_seconds": 0.0}))
+    with pytest.raises(RagqaError, match="is not a folder of this index"):
+        remove_roots(settings, [tmp_path / "never-ingested"])
+    report = remove_roots(settings, [other])
+    assert report.removed == ["delta"] and report.roots == [str(corpus.resolve())]
+    assert (other / "delta.txt").is_file()
+    store = open_store(settings, load_embedder(settings))
+    assert set(store.document_records()) == {"alpha", "beta", "gamma"}
+    assert ingest(settings, progress=False).added == []  # the forgotten folder is not read again
+    reload = assistant.refresh_if_changed()
+    reload.join(timeout=120)
+    assert "delta" not in {p.doc_id for p in assistant.search("Zanzibarite cables", k=3)}
+
+
+def test_a_folder_cannot_replace_or_repeat_another_folders_documents(settings, corpus, tmp_path):
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "alpha.txt").write_text("Another alpha, from another folder.", encoding="utf-8")
+    (other / "copy.md").write_text((corpus / "gamma.md").read_text(), encoding="utf-8")
+    ingest(settings, progress=False)
+    report = ingest(settings, [other], progress=False)
+    assert report.added == [] and len(report.warnings) == 2
+    assert "id alpha already used" in report.warnings[0] and report.warnings[1] == "skipped copy: same text as gamma"
+    assert "Thailand" in open_store(settings, load_embedder(settings)).document_text("alpha")
+
+
+def test_rebuild_without_a_folder_rebuilds_every_remembered_folder(settings, corpus, tmp_path):
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "delta.txt").write_text("An unrelated statement about trade.", encoding="utf-8")
+    ingest(settings, [corpus, other], progress=False)
+    rebuilt = ingest(settings, rebuild=True, progress=False)
+    assert sorted(rebuilt.added) == ["alpha", "beta", "delta", "gamma"]
+
+
+def test_an_exclusive_ingest_holds_exactly_its_folders(settings, corpus, tmp_path):
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "delta.txt").write_text("An unrelated statement about trade.", encoding="utf-8")
+    ingest(settings, [corpus, other], progress=False)
+    report = ingest(settings, [other], exclusive=True, progress=False)
+    assert sorted(report.removed) == ["alpha", "beta", "gamma"] and report.roots == [str(other.resolve())]
