@@ -14,6 +14,8 @@ from __future__ import annotations
 import asyncio
 import json
 
+from app.errors import error_body
+
 LIMITED_PREFIXES = ("/api/", "/v1/")
 RETRY_AFTER_SECONDS = 1
 
@@ -29,7 +31,7 @@ class AdmissionLimit:
             await self.app(scope, receive, send)
             return
         if not await self._admit():
-            await _too_many(send)
+            await _too_many(send, scope["path"])
             return
         try:
             await self.app(scope, receive, send)
@@ -49,8 +51,8 @@ class AdmissionLimit:
             return False
 
 
-async def _too_many(send) -> None:
-    body = json.dumps({"error": "too many requests in flight; retry after a second"}).encode()
+async def _too_many(send, path: str) -> None:
+    body = json.dumps(error_body(path, 429, "too many requests in flight; retry after a second")).encode()
     await send({"type": "http.response.start", "status": 429,
                 "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
                             (b"retry-after", str(RETRY_AFTER_SECONDS).encode())]})

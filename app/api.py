@@ -13,7 +13,6 @@ JSON `{"error": "..."}`: bad input 4xx, a RagqaError 400, anything unexpected 50
 
 from __future__ import annotations
 
-import datetime as dt
 import itertools
 import json
 import logging
@@ -28,28 +27,25 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, StreamingResponse
 from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi_offline import FastAPIOffline
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from app import __version__
+from app import __version__, viewer
+from app import documents as document_api
 from app.admission import AdmissionLimit
 from app.answer.generative import Partial
 from app.config import RetrieverName
 from app.conversation import ask_in_turn, stream_in_turn
-from app.errors import RagqaError
+from app.documents import DocumentDesk
+from app.errors import ApiError, RagqaError, error_body
 from app.retrieve import SearchFilters
 from app.schema import Answer, Citation, DocumentInfo, DroppedSentence, Passage
 from app.ui import CSS, build_ui, stream_steps
+from app.validation import check_date
 
 MODEL_ID = "ragqa"
 log = logging.getLogger("ragqa.api")
-
-
-class ApiError(Exception):
-    def __init__(self, status: int, message: str):
-        super().__init__(message)
-        self.status = status
-        self.message = message
 
 
 class Strict(BaseModel):
@@ -64,14 +60,10 @@ class Filters(Strict):
     @field_validator("date_from", "date_to")
     @classmethod
     def _iso_date(cls, value: str | None) -> str | None:
-        if value is not None:
-            try:
-                dt.date.fromisoformat(value)
-            except ValueError:
-                raise ValueError(f"not a date in the form YYYY-MM-DD: {value!r}") from None
-            if len(value) != 10:
-                raise ValueError(f"not a date in the form YYYY-MM-DD: {value!r}")
-        return value
+        try:
+            return check_date(value)
+        except RagqaError as problem:
+            raise ValueError(str(problem).removeprefix("date: ")) from None
 
     def to_search(self) -> SearchFilters:
         return SearchFilters(self.date_from, self.date_to, self.publisher)
@@ -110,6 +102,19 @@ class Health(BaseModel):
 
 class ErrorBody(BaseModel):
     error: str
+
+
+class OpenAIErrorDetail(BaseModel):
+    message: str
+    type: str
+    param: str | None = None
+    code: str | None = None
+
+
+class OpenAIError(BaseModel):
+    """The error shape OpenAI's clients read, on /v1/*."""
+
+    error: OpenAIErrorDetail
 
 
 class ChatMessage(BaseModel):
@@ -191,11 +196,13 @@ class ModelList(BaseModel):
 
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
 ERRORS = {status: {"model": ErrorBody} for status in (400, 401, 404, 422, 429)}
+OPENAI_ERRORS = {status: {"model": OpenAIError} for status in (400, 401, 404, 422, 429)}
 
 
 def create_app(assistant) -> FastAPI:
     """The API and the chat page over one loaded Assistant."""
-    app = FastAPI(title="ragqa", version=__version__, description=__doc__)
+    # FastAPIOffline: FastAPI whose /docs and /redoc use Swagger UI and ReDoc files it ships, not a CDN
+    app = FastAPIOffline(title="ragqa", version=__version__, description=__doc__)
     app.add_middleware(AdmissionLimit, max_concurrent=assistant.settings.max_concurrent_requests,
                        queue_timeout=assistant.settings.queue_timeout)
     _add_error_handlers(app)
@@ -207,6 +214,8 @@ def create_app(assistant) -> FastAPI:
             raise ApiError(401, "missing or wrong bearer token (Authorization: Bearer <key>)")
 
     api = APIRouter(dependencies=[Depends(require_key)], responses=ERRORS)
+    openai_api = APIRouter(dependencies=[Depends(require_key)], responses=OPENAI_ERRORS)
+    desk = DocumentDesk(assistant)
     started = int(time.time())
 
     @api.post("/api/ask", response_model=Answer, tags=["api"], summary="Answer a question with citations")
@@ -222,11 +231,11 @@ def create_app(assistant) -> FastAPI:
     def documents() -> DocumentsResponse:
         return DocumentsResponse(documents=assistant.documents())
 
-    @api.get("/v1/models", response_model=ModelList, tags=["openai"], summary="The one model, ragqa")
+    @openai_api.get("/v1/models", response_model=ModelList, tags=["openai"], summary="The one model, ragqa")
     def models() -> ModelList:
         return ModelList(data=[ModelCard(id=MODEL_ID, created=started)])
 
-    @api.post("/v1/chat/completions", response_model=ChatCompletion, tags=["openai"],
+    @openai_api.post("/v1/chat/completions", response_model=ChatCompletion, tags=["openai"],
               summary="OpenAI-compatible chat (stream=true: server-sent chat.completion.chunk events)",
               responses={200: {"content": {"text/event-stream": {}}}})
     def chat_completions(request: ChatRequest):
@@ -248,18 +257,22 @@ def create_app(assistant) -> FastAPI:
     def healthz() -> Health:
         return Health(documents=len(assistant.documents()), passages=assistant.store.passage_count())
 
-    app.include_router(api)
+    routers = [api, document_api.router(desk, [Depends(require_key)], ERRORS | {409: {"model": ErrorBody}}),
+               openai_api, viewer.router(desk)]
+    for router in routers:
+        app.include_router(router)
 
     @app.api_route("/api/{rest:path}", methods=METHODS, include_in_schema=False)
     @app.api_route("/v1/{rest:path}", methods=METHODS, include_in_schema=False)
     def not_here(request: Request, rest: str):
         path = request.url.path
-        allowed = sorted({m for r in api.routes if isinstance(r, APIRoute) and r.path == path for m in r.methods})
+        allowed = sorted({m for router in routers for r in router.routes
+                          if isinstance(r, APIRoute) and r.path == path for m in r.methods})
         if allowed:
             raise ApiError(405, f"{request.method} is not allowed on {path}; use {' or '.join(allowed)}")
         raise ApiError(404, f"no endpoint {path}; see /docs")
 
-    return gr.mount_gradio_app(app, build_ui(assistant), path="/", css=CSS, footer_links=["settings"],
+    return gr.mount_gradio_app(app, build_ui(assistant, desk), path="/", css=CSS, footer_links=["settings"],
                                run_history=False)
 
 
@@ -315,33 +328,34 @@ def _chunks(first, events, prompt: str, include_usage: bool):
 
 
 def _add_error_handlers(app: FastAPI) -> None:
-    def error(status: int, message: str, **headers) -> JSONResponse:
-        return JSONResponse({"error": message}, status_code=status, headers=headers or None)
+    def error(request: Request, status: int, message: str, **headers) -> JSONResponse:
+        return JSONResponse(error_body(request.url.path, status, message), status_code=status, headers=headers or None)
 
     @app.exception_handler(ApiError)
-    async def api_error(_request: Request, problem: ApiError):
+    async def api_error(request: Request, problem: ApiError):
         headers = {"WWW-Authenticate": "Bearer"} if problem.status == 401 else {}
-        return error(problem.status, problem.message, **headers)
+        return error(request, problem.status, problem.message, **headers)
 
     @app.exception_handler(RagqaError)
-    async def ragqa_error(_request: Request, problem: RagqaError):
-        return error(400, str(problem))
+    async def ragqa_error(request: Request, problem: RagqaError):
+        return error(request, 400, str(problem))
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, problem: RequestValidationError):
-        if "json" not in request.headers.get("content-type", "json") and any(
+        content_type = request.headers.get("content-type", "json")
+        if "json" not in content_type and "multipart" not in content_type and any(
                 tuple(item.get("loc", ())) == ("body",) for item in problem.errors()):
-            return error(415, "send the body as JSON with Content-Type: application/json")
-        return error(422, "; ".join(_describe(item) for item in problem.errors()) or "invalid request")
+            return error(request, 415, "send the body as JSON with Content-Type: application/json")
+        return error(request, 422, "; ".join(_describe(item) for item in problem.errors()) or "invalid request")
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(_request: Request, problem: StarletteHTTPException):
-        return error(problem.status_code, str(problem.detail), **(problem.headers or {}))
+    async def http_error(request: Request, problem: StarletteHTTPException):
+        return error(request, problem.status_code, str(problem.detail), **(problem.headers or {}))
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, problem: Exception):
         log.exception("unexpected error on %s %s", request.method, request.url.path)
-        return error(500, f"internal error ({type(problem).__name__}); see the server log")
+        return error(request, 500, f"internal error ({type(problem).__name__}); see the server log")
 
 
 def _describe(item: dict) -> str:

@@ -34,10 +34,11 @@ from app.answer.extractive import ExtractiveAnswerer, to_citation
 from app.answer.generative import Generated, GenerativeAnswerer, Partial
 from app.config import RetrieverName, Settings
 from app.embedding import load_embedder
-from app.ingest import open_store
+from app.ingest import is_upload, open_store
 from app.lexical import current_index
 from app.retrieve import Retriever, SearchFilters
-from app.schema import Answer, DocumentInfo, Passage
+from app.schema import Answer, Citation, DocumentInfo, Passage, view_link
+from app.store import DocumentRecord
 from app.validation import check_k, check_question
 
 TEXT_CACHE_DOCUMENTS = 512
@@ -128,6 +129,7 @@ class Assistant:
                     generated = event
             answer = self._from_generated(question, passages, generated)
         verify_citations(answer.citations, self.document_text)
+        self._locate(answer.citations)
         timings["answer"] = round((time.perf_counter() - retrieved) * 1000, 1)
         answer.timings_ms = timings
         yield answer, passages
@@ -148,6 +150,23 @@ class Assistant:
         if generated.status == "refused":
             return Answer(question=question, answer=ABSTAIN_TEXT, abstained=True, citations=[], **extra)
         return self._extractive(question, passages).model_copy(update=extra | {"mode": "extractive"})
+
+    def _locate(self, citations: list[Citation]) -> None:
+        """Each citation's link to the quote in its document, and a PDF quote's own page (its passage
+        may begin on the page before)."""
+        for citation in citations:
+            citation.link = view_link(citation.doc_id, citation.start, citation.end)
+            if citation.page:
+                record = self.store.document_record(citation.doc_id)
+                citation.page = (record.page_at(citation.start) if record else None) or citation.page
+
+    def refresh_now(self) -> None:
+        """Reload at once if the index changed (after an upload or delete through this process)."""
+        with self._reload_lock:
+            self._checked_at = float("-inf")
+        reload = self.refresh_if_changed()
+        if reload is not None:
+            reload.join()
 
     def refresh_if_changed(self) -> threading.Thread | None:
         """When an ingest changed the index since we loaded it, start opening (or building) the lexical
@@ -204,9 +223,10 @@ class Assistant:
         return holds(self.document_text(passage.doc_id)) or holds(self.document_text(passage.doc_id, refresh=True))
 
     def documents(self) -> list[DocumentInfo]:
-        return sorted(
-            (DocumentInfo(doc_id=record.doc_id, passages=record.passages, **{k: str(v) for k, v in record.metadata.items()
-                                                                              if k in DocumentInfo.model_fields})
-             for record in self.store.document_records().values()),
-            key=lambda info: info.doc_id,
-        )
+        return sorted((self.document_info(record) for record in self.store.document_records().values()),
+                      key=lambda info: info.doc_id)
+
+    def document_info(self, record: DocumentRecord) -> DocumentInfo:
+        described = {k: str(v) for k, v in record.metadata.items() if k in DocumentInfo.model_fields}
+        return DocumentInfo(**described, doc_id=record.doc_id, passages=record.passages,
+                            uploaded=is_upload(record, self.settings), link=view_link(record.doc_id))

@@ -65,7 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--llm-base-url", metavar="URL", help="with --llm: the server (default: RAGQA_LLM_BASE_URL)")
     evaluate.add_argument("--llm-model", metavar="NAME", help="with --llm: the model (default: RAGQA_LLM_MODEL)")
     serve = commands.add_parser("serve", help="serve the chat page and the HTTP API")
-    serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    serve.add_argument("--host", default=None, help="address to listen on (default: RAGQA_HOST, 127.0.0.1)")
     serve.add_argument("--port", type=int, default=7860, help="port")
     serve.add_argument("--workers", type=int, default=None,
                        help="processes answering on the one port (default: the number of cores)")

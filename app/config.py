@@ -35,6 +35,16 @@ def offline_environment() -> None:
         os.environ[name] = value
 
 
+def is_loopback(host: str) -> bool:
+    """Whether an address to listen on is reachable from this machine only."""
+    import ipaddress
+
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"
+
+
 def available_cores() -> int:
     """The cores this process may run on (its affinity, which containers and taskset narrow)."""
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
@@ -93,7 +103,13 @@ class Settings(BaseSettings):
         "elsewhere changed the index; it then rebuilds BM25 and term statistics in the background (0 = every question)."
     )
     max_question_chars: int = Field(2000, ge=10, description="Longest question accepted.")
-    max_file_bytes: int = Field(20_000_000, ge=1, description="Files larger than this are skipped at ingest.")
+    max_file_bytes: int = Field(
+        20_000_000, ge=1, description="Files larger than this are skipped at ingest and refused as uploads.")
+    examples_file: str = Field(
+        "", description="Example questions for the chat page, one a line: a file, '' for EXAMPLES.txt in the "
+        "corpus folder (none shown when it is missing), or 'none'.")
+    host: str = Field("127.0.0.1", description="Address `ragqa serve` listens on (its --host overrides it); beyond "
+                      "localhost without api_key, the chat page and the API do not change documents.")
     api_key: str | None = Field(None, description="Bearer token required by the HTTP API when set.")
     llm: LLMName = Field(
         "none", description="none = extractive answers only; openai-compatible = generate with an LLM server "

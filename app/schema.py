@@ -6,8 +6,17 @@
 from __future__ import annotations
 
 from typing import Literal
+from urllib.parse import quote
 
 from pydantic import BaseModel, Field
+
+VIEW_PATH = "/view/"  # app.viewer: a document's text with a span highlighted
+
+
+def view_link(doc_id: str, start: int | None = None, end: int | None = None) -> str:
+    """Where the chat page and API clients can read a document, the span start:end highlighted."""
+    span = f"?start={start}&end={end}" if start is not None and end is not None else ""
+    return f"{VIEW_PATH}{quote(doc_id, safe='/')}{span}"
 
 
 class DocumentInfo(BaseModel):
@@ -23,6 +32,8 @@ class DocumentInfo(BaseModel):
     author: str = ""
     description: str = ""
     passages: int = 0
+    uploaded: bool = Field(False, description="Uploaded through the page or the API (DELETE removes it and its file).")
+    link: str = Field("", description="Our page showing the document's indexed text (app.viewer).")
 
 
 class Passage(BaseModel):
@@ -53,8 +64,10 @@ class Citation(BaseModel):
     quote: str
     start: int
     end: int
-    page: int | None = None
+    page: int | None = Field(None, description="PDFs: the page where the quote starts.")
     score: float = 0.0
+    link: str = Field("", description="Our page showing the quote highlighted in its document: "
+                                      "/view/{doc_id}?start=S&end=E (relative to the server).")
 
 
 class DroppedSentence(BaseModel):

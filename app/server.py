@@ -6,7 +6,6 @@ The Assistant (model and index) is loaded once per process, before the server ac
 from __future__ import annotations
 
 import contextlib
-import ipaddress
 import os
 import socket
 import sys
@@ -16,10 +15,10 @@ from collections.abc import Iterator
 
 import uvicorn
 
-from app.config import Settings, available_cores, encoder_threads
+from app.config import Settings, available_cores, encoder_threads, is_loopback
 
 
-def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860, workers: int | None = None) -> None:
+def serve(settings: Settings, host: str | None = None, port: int = 7860, workers: int | None = None) -> None:
     """Load the assistant, then serve the API and chat page until interrupted.
 
     With several workers, uvicorn's own process manager runs that many processes on one socket (each
@@ -28,12 +27,15 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860, workers
     int8 encoder gets its share of the cores, so N workers do not run N x cores threads.
     """
     workers = workers or available_cores()  # one worker per core this process may use
+    host = host or settings.host
+    settings = settings.model_copy(update={"host": host})  # the page offers document changes by where it listens
+    os.environ["RAGQA_HOST"] = host  # the same for worker processes, which read their settings anew
     shown = f"[{host}]" if ":" in host else host
     print(f"ragqa: chat page http://{shown}:{port}/  API docs http://{shown}:{port}/docs "
           f"({workers} worker{'s' if workers > 1 else ''})", file=sys.stderr)
-    if not _is_loopback(host):
-        print("ragqa: warning: the chat page and /healthz need no token; "
-              "the API needs one only when RAGQA_API_KEY is set", file=sys.stderr)
+    if not is_loopback(host):
+        print("ragqa: warning: the chat page, /view and /healthz need no token; the API needs one only when "
+              "RAGQA_API_KEY is set (without it, documents cannot be uploaded or deleted)", file=sys.stderr)
     if workers == 1:
         uvicorn.run(_load_app(settings), host=host, port=port, log_level="info", access_log=False)
         return
@@ -52,13 +54,6 @@ def _load_app(settings: Settings):
 def worker_app():
     """The app of one worker process (uvicorn calls this factory in each)."""
     return _load_app(Settings())
-
-
-def _is_loopback(host: str) -> bool:
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return host == "localhost"
 
 
 @contextlib.contextmanager

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 from app.config import Settings
@@ -36,3 +37,16 @@ def check_index_exists(settings: Settings) -> None:
     collections are checked when the store opens)."""
     if not settings.chroma_url and not (settings.index_dir / "chroma.sqlite3").exists():
         raise RagqaError(f"no index at {settings.index_dir}/ - run `ragqa ingest` first")
+
+
+def check_date(value: str | None, name: str = "date") -> str | None:
+    """A YYYY-MM-DD date as given, None for none, or a RagqaError naming the field."""
+    if value is None:
+        return None
+    try:
+        if len(value) != 10:
+            raise ValueError
+        dt.date.fromisoformat(value)
+    except ValueError:
+        raise RagqaError(f"{name}: not a date in the form YYYY-MM-DD: {value!r}") from None
+    return value

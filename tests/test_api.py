@@ -175,9 +175,10 @@ def test_non_json_body_wrong_method_and_unknown_path_get_json_errors(client):
     assert response.status_code == 415 and "JSON" in response.json()["error"]
     response = client.get("/api/ask")
     assert response.status_code == 405 and "POST" in response.json()["error"]
-    for path in ("/api/nothing", "/v1/embeddings"):
-        response = client.post(path, json={})
-        assert response.status_code == 404 and path in response.json()["error"]
+    response = client.post("/api/nothing", json={})
+    assert response.status_code == 404 and "/api/nothing" in response.json()["error"]
+    response = client.post("/v1/embeddings", json={})
+    assert response.status_code == 404 and "/v1/embeddings" in response.json()["error"]["message"]
 
 
 def test_bad_search_and_chat_bodies_get_4xx(client):
@@ -196,7 +197,23 @@ def test_bad_search_and_chat_bodies_get_4xx(client):
     for path, body in cases:
         response = client.post(path, json=body)
         assert 400 <= response.status_code < 500, (path, body, response.text)
-        assert isinstance(response.json()["error"], str) and response.json()["error"]
+        error = response.json()["error"]
+        if path.startswith("/v1/"):  # OpenAI's shape there, our own on /api/*
+            assert set(error) == {"message", "type", "param", "code"} and error["message"]
+            assert error["type"] == ("not_found_error" if response.status_code == 404 else "invalid_request_error")
+        else:
+            assert isinstance(error, str) and error
+
+
+def test_openai_errors_have_openai_statuses_types_and_codes(client, locked_client):
+    unknown = client.post("/v1/chat/completions", json={"model": "gpt-4o", "messages": [{"role": "user", "content": "x"}]})
+    assert unknown.status_code == 404
+    assert unknown.json()["error"] | {"message": ""} == {"message": "", "type": "not_found_error", "param": None,
+                                                          "code": "model_not_found"}
+    denied = locked_client.get("/v1/models")
+    assert denied.status_code == 401 and denied.json()["error"]["code"] == "invalid_api_key"
+    assert denied.json()["error"]["type"] == "authentication_error"
+    assert locked_client.get("/api/documents").json()["error"].startswith("missing or wrong bearer token")
 
 
 def test_unexpected_errors_are_json_500_without_a_trace(client, assistant, monkeypatch):
@@ -219,7 +236,8 @@ def test_bearer_token_is_enforced_when_set(locked_client):
         for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": KEY}):
             response = getattr(locked_client, method)(path, headers=headers, **({"json": body} if body else {}))
             assert response.status_code == 401, (path, headers)
-            assert "bearer" in response.json()["error"]
+            error = response.json()["error"]
+            assert "bearer" in (error["message"] if path.startswith("/v1/") else error)
     good = {"Authorization": f"Bearer {KEY}"}
     assert locked_client.get("/api/documents", headers=good).status_code == 200
     assert locked_client.post("/api/ask", json={"question": QUESTION}, headers=good).status_code == 200
@@ -237,6 +255,8 @@ def test_openapi_documents_the_endpoints(client):
     schema = client.get("/openapi.json").json()
     paths = schema["paths"]
     for path, method in [("/api/ask", "post"), ("/api/search", "post"), ("/api/documents", "get"),
+                         ("/api/documents", "post"), ("/api/documents/{doc_id}", "get"),
+                         ("/api/documents/{doc_id}", "delete"), ("/view/{doc_id}", "get"),
                          ("/v1/chat/completions", "post"), ("/v1/models", "get"), ("/healthz", "get")]:
         assert method in paths[path], path
     ask = paths["/api/ask"]["post"]
@@ -247,6 +267,19 @@ def test_openapi_documents_the_endpoints(client):
             "Health", "ErrorBody", "Citation", "Passage"} <= set(components)
     assert components["AskRequest"]["additionalProperties"] is False
     assert "HTTPBearer" in schema["components"]["securitySchemes"]
+    upload = paths["/api/documents"]["post"]["requestBody"]["content"]
+    assert "multipart/form-data" in upload
+    chat_error = paths["/v1/chat/completions"]["post"]["responses"]["400"]["content"]["application/json"]["schema"]
+    assert chat_error["$ref"].endswith("/OpenAIError")
+
+
+def test_docs_and_redoc_are_served_from_the_app(client):
+    for path in ("/docs", "/redoc"):
+        page = client.get(path)
+        assert page.status_code == 200 and "cdn" not in page.text.lower()
+        assert "/static-offline-docs/" in page.text
+    assert client.get("/static-offline-docs/swagger-ui-bundle.js").status_code == 200
+    assert client.get("/static-offline-docs/redoc.standalone.js").status_code == 200
 
 
 # --- OpenAI-compatible endpoint through the official client, against a real server -------------
