@@ -27,6 +27,18 @@ def make_settings(tmp: Path, **overrides) -> Settings:
     return Settings(_env_file=None, **({"index_dir": tmp / "index", "corpus_dir": tmp / "corpus"} | overrides))
 
 
+def indexed_corpus(tmp: Path, documents: dict[str, str], **overrides) -> Settings:
+    """Settings of a real index of `documents` (file name: text), written to tmp/corpus and ingested."""
+    from app.ingest import ingest
+
+    (tmp / "corpus").mkdir()
+    for name, text in documents.items():
+        (tmp / "corpus" / name).write_text(text, encoding="utf-8")
+    settings = make_settings(tmp, **overrides)
+    ingest(settings, progress=False)
+    return settings
+
+
 STORES = ["embedded", "server"]
 
 

@@ -15,7 +15,7 @@ import pytest
 from app.api import create_app
 from app.assistant import Assistant
 from app.server import background_server
-from tests.conftest import ROOT, coverage_corpus_dir, make_settings
+from tests.conftest import ROOT, coverage_corpus_dir, indexed_corpus, make_settings
 
 ARTIFACTS = ROOT / "test-artifacts"
 QUESTION = "When did the Commerce Department warn about Huawei's Ascend chips?"
@@ -190,14 +190,7 @@ UPLOAD_QUESTION = "How many megawatts does the Florvian site draw?"
 @pytest.fixture(scope="module")
 def small(tmp_path_factory):
     """A server over a small writable corpus (uploads go there) that notices other ingests at once."""
-    from app.ingest import ingest
-
-    tmp = tmp_path_factory.mktemp("small")
-    (tmp / "corpus").mkdir()
-    for name, text in SMALL_CORPUS.items():
-        (tmp / "corpus" / name).write_text(text, encoding="utf-8")
-    settings = make_settings(tmp, refresh_seconds=0.0)
-    ingest(settings, progress=False)
+    settings = indexed_corpus(tmp_path_factory.mktemp("small"), SMALL_CORPUS, refresh_seconds=0.0)
     with background_server(create_app(Assistant.load(settings))) as url:
         yield url, settings
 
@@ -206,12 +199,17 @@ def documents_count(page) -> int:
     return int(page.locator("#documents .ragqa-count").inner_text().split()[0])
 
 
-def test_upload_ask_open_the_citation_delete_and_abstain(page, small, tmp_path):
-    url, settings = small
+def open_documents_tab(page, url) -> int:
+    """Open the chat page's Documents tab; the number of documents it lists."""
     open_chat(page, url)
     page.get_by_role("tab", name="Documents").click()
     page.locator("#documents .ragqa-count").wait_for()
-    before = documents_count(page)
+    return documents_count(page)
+
+
+def test_upload_ask_open_the_citation_delete_and_abstain(page, small, tmp_path):
+    url, settings = small
+    before = open_documents_tab(page, url)
     upload = tmp_path / "florvian.txt"
     upload.write_text(UPLOAD, encoding="utf-8")
     page.locator("#upload input[type=file]").set_input_files(str(upload))
@@ -269,10 +267,7 @@ def test_the_documents_tab_follows_an_ingest_from_another_process(page, small, t
     from tests.conftest import settings_env
 
     url, settings = small
-    open_chat(page, url)
-    page.get_by_role("tab", name="Documents").click()
-    page.locator("#documents .ragqa-count").wait_for()
-    before = documents_count(page)
+    before = open_documents_tab(page, url)
     other = tmp_path / "other"
     other.mkdir()
     (other / "arlen.txt").write_text("The Arlen dam opened in 2021 on the Sava river.", encoding="utf-8")

@@ -9,8 +9,7 @@ from fastapi.testclient import TestClient
 
 from app.api import create_app
 from app.assistant import Assistant
-from app.ingest import ingest
-from tests.conftest import make_settings
+from tests.conftest import indexed_corpus
 
 ORDER = "The Quentaria trade order was signed on July 23, 2025 by the minister of commerce."
 CABLES = "Zanzibarite cables were laid by the Marine Cable Company in Kenya in 2019."
@@ -20,12 +19,8 @@ KEY = "documents-key"
 
 @pytest.fixture(scope="module")
 def assistant(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("documents")
-    (tmp / "corpus").mkdir()
-    (tmp / "corpus" / "order.txt").write_text(ORDER, encoding="utf-8")
-    (tmp / "corpus" / "cables.txt").write_text(CABLES, encoding="utf-8")
-    settings = make_settings(tmp, max_file_bytes=5000)
-    ingest(settings, progress=False)
+    settings = indexed_corpus(tmp_path_factory.mktemp("documents"), {"order.txt": ORDER, "cables.txt": CABLES},
+                              max_file_bytes=5000)
     return Assistant.load(settings)
 
 

@@ -18,7 +18,7 @@ from app.answer.llm import REFUSAL, build_messages
 from app.api import create_app
 from app.assistant import Assistant
 from app.server import background_server
-from tests.conftest import make_settings
+from tests.conftest import indexed_corpus
 from tests.fake_llm import FakeLLM, Reply, passage_number, passages_in
 
 DOCUMENTS = {
@@ -66,15 +66,7 @@ GOOD_COST = "The terminal cost 410 million euros [{port}]."
 
 @pytest.fixture(scope="module")
 def corpus_settings(tmp_path_factory):
-    from app.ingest import ingest
-
-    tmp = tmp_path_factory.mktemp("llm")
-    (tmp / "corpus").mkdir()
-    for name, text in DOCUMENTS.items():
-        (tmp / "corpus" / name).write_text(text, encoding="utf-8")
-    settings = make_settings(tmp)
-    ingest(settings, progress=False)
-    return settings
+    return indexed_corpus(tmp_path_factory.mktemp("llm"), DOCUMENTS)
 
 
 @pytest.fixture(scope="module")
