@@ -76,3 +76,39 @@ def test_the_thing_asked_about_is_found(question, focus):
     from app.answer.extractive import FOCUS
 
     assert [m.group(1) for m in FOCUS.finditer(question)] == [focus]
+
+
+@pytest.mark.parametrize("question, amount", [
+    ("What percentage of eligible costs does the federal government cover?", "proportion"),
+    ("What share of cancers diagnosed today could be prevented?", "proportion"),
+    ("How much did the new helicopter cost to build?", "money"),
+    ("What was the total dollar amount of Federal aid the State received?", "money"),
+    ("How much did the company invest in Kenya?", "money"),
+    ("How many grants were awarded?", None),  # a count, whatever it counts
+    ("By how much did consumer spending grow in the second quarter?", None),  # a change: units or percent
+    ("By how much is the science budget increasing each year?", None),
+    ("What was the GDP price index in the second quarter?", None),  # an index is not money
+    ("How much clean power must be added to the grid?", None),
+])
+def test_the_kind_of_amount_asked_for(question, amount):
+    from app.answer.extractive import amount_asked
+
+    assert amount_asked(question) == amount
+
+
+@pytest.mark.parametrize("question, sentence, holds", [
+    ("What percentage of eligible costs does the federal government cover?",
+     "Federal funding is available on a cost-sharing basis for 75 percent of eligible costs.", True),
+    ("What percentage of eligible costs does the federal government cover?",
+     "The President declared that a major disaster exists in the State after storms on April 11 to 12, 2024.", False),
+    ("How much did the new helicopter cost to build?", "The helicopter cost $85 million to build.", True),
+    ("How much did the new helicopter cost to build?",
+     "The helicopter is one of the most iconic machines, and it flew 72 times.", False),
+])
+def test_a_number_of_another_kind_is_not_the_amount_asked_for(question, sentence, holds):
+    """"What percentage" needs a proportion and "how much did it cost" money; a date or a count is neither."""
+    from app.answer.extractive import QuestionProfile
+    from app.terms import TermStats
+
+    stats = TermStats([sentence])
+    assert QuestionProfile.build(question, stats).holds_answer_type(sentence, stats) is holds

@@ -115,6 +115,33 @@ def expected_answer_type(question: str) -> str | None:
     return None
 
 
+# The kind of amount a number question asks for. "What percentage / share / cost-share" wants a
+# proportion; "how much funding / what did it cost / the dollar value" wants money. A sentence with
+# some other number ("35 square blocks", "one of our landmarks") does not hold that amount.
+PROPORTION_ASKED = re.compile(r"\b(?:percent(?:age)?s?|share|proportion|fraction)\b", re.I)
+MONEY_ASKED = re.compile(r"\b(?:dollars?|costs?|cost to|funding|funds?|price|paid|pay(?:s|ing)?|spen[dt]|spending|budget|"
+                         r"revenues?|invest(?:ed|s|ing|ments?)?|valuation|worth|grants?|awards?|aid|refunds?|damages?)\b(?!\s+(?:index|indexes|indices|inflation|growth|levels?))|\$", re.I)
+PROPORTION_STATED = re.compile(r"%|\bper ?cent\b|\bpercentage points?\b|\b(?:half|third|quarter|fifth|tenth)s?\b|"
+                               r"\b\d+ (?:in|of|out of) (?:every )?\d+\b", re.I)
+MONEY_STATED = re.compile(r"[$€£¥]\s?\d|\b(?:US|USD|EUR)\s?\d|\b\d[\d,.]*\s?(?:bn|m|k)?\s*(?:dollars|euros?|pounds|yuan|"
+                          r"renminbi|rupees?|USD)\b|\b(?:million|billion|trillion)\b", re.I)
+
+
+def amount_asked(question: str) -> str | None:
+    """"proportion" or "money" when a number question asks for one of these kinds of amount."""
+    q = question.lower()
+    if re.search(r"\bhow many\b", q):
+        return None  # a count ("how many grants") is a count, whatever it counts
+    if re.search(r"\b(?:grow|grew|ris(?:e|es|ing)\b|rose\b|increas|decreas|declin|fall|fell\b|drop|chang)", q):
+        return None  # a change may be stated in units or in percent
+    if PROPORTION_ASKED.search(q):
+        return "proportion"
+    if MONEY_ASKED.search(q) and re.search(r"\bhow much\b|\bwhat (?:[\w\-]+ ){0,3}(?:amount|cost|value|price|sum|total|"
+                                          r"funding|share|budget|investment|valuation)\b", q):
+        return "money"
+    return None
+
+
 COUNTRY_QUESTION = re.compile(rf"{WHICH} (countr(?:y|ies)|nations?)\b", re.I)
 
 
@@ -184,6 +211,7 @@ class QuestionProfile:
     title: str | None  # the person asked for holds this office ("secretary"): others named with another title are not
     counted: set[str]  # "how many X": the terms of X, which a number in the answer must count
     action: str | None  # "who introduced X": the sentence naming the person must say the action (app.answer.specifics)
+    amount: str | None = None  # a number question's kind of amount: "proportion", "money" or any (None)
 
     @classmethod
     def build(cls, question: str, stats: TermStats) -> "QuestionProfile":
@@ -200,7 +228,8 @@ class QuestionProfile:
                    nationalities_committed(name_phrases(question, stats.is_name), stats.uses), countries_wanted(question),
                    bool(person), institution_wanted(question), asked_title(person.group(0)) if person else None,
                    counted_terms(question) if answer_type == "number" else set(),
-                   None if asks_about_authoring(question, answer_type) else asked_action(question))
+                   None if asks_about_authoring(question, answer_type) else asked_action(question),
+                   amount_asked(question) if answer_type == "number" else None)
 
     def holds_answer_type(self, text: str, stats: TermStats) -> bool:
         """Whether `text` holds the kind of answer asked for: a date, a number, a name the question
@@ -220,6 +249,10 @@ class QuestionProfile:
             return states_new_date(self.text, text)
         if self.answer_type == "number":
             text = ENUMERATOR.sub(" ", text)  # "(3) applauds ...": the third item, not a quantity
+            if self.amount == "proportion" and not PROPORTION_STATED.search(text):
+                return False
+            if self.amount == "money" and not MONEY_STATED.search(text):
+                return False
             return bool(NUMBER_PATTERN.search(text)) and (not self.counted or counts(self.counted, text))
         if self.countries:
             asked = countries_in(self.text)
