@@ -112,3 +112,23 @@ def test_a_number_of_another_kind_is_not_the_amount_asked_for(question, sentence
 
     stats = TermStats([sentence])
     assert QuestionProfile.build(question, stats).holds_answer_type(sentence, stats) is holds
+
+
+def test_a_document_names_its_subject_once_and_answers_in_a_later_passage(tmp_path):
+    """The question names the storm; the document says it in its first passage and names the officer
+    in its last. The answer is the later passage's sentence, not an abstention."""
+    from app.assistant import Assistant
+    from tests.conftest import indexed_corpus
+
+    filler = " ".join(f"Relief crews cleared road number {n} and restored power to the towns along it." for n in range(40))
+    document = ("Today, the President declared that an emergency exists in the State of Carolina due to Hurricane "
+                f"Mira beginning on September 28, 2022. {filler} The Administrator named Jonah Abernathy as the "
+                "Federal Coordinating Officer for Federal recovery operations in the affected areas.")
+    other = "Hurricane preparedness week reminds families to keep supplies ready before the storm season."
+    settings = indexed_corpus(tmp_path, {"declaration.txt": document, "week.txt": other}, chunk_tokens=120)
+    assistant = Assistant.load(settings)
+    passages = assistant.search("What is the name of the official named Federal Coordinating Officer for the Hurricane Mira emergency?")
+    assert len({p.doc_id for p in passages}) < len(passages)  # the document is retrieved as several passages
+    answer = assistant.ask("What is the name of the official named Federal Coordinating Officer for the Hurricane Mira emergency?")
+    assert not answer.abstained
+    assert "Jonah Abernathy" in answer.citations[0].quote

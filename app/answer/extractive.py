@@ -417,8 +417,16 @@ class ExtractiveAnswerer:
     def _candidates(self, profile: QuestionProfile, passages: list[Passage]) -> list[Candidate]:
         candidates: list[Candidate] = []
         seen: set[tuple[str, int]] = set()
+        # A document cut into passages names its subject once, often in its first passage only ("... due
+        # to Hurricane Ian"): what the question names is looked for in every retrieved passage of the
+        # candidate's document, not only its own.
+        document_texts: dict[str, list[str]] = {}
+        for passage in passages:
+            document_texts.setdefault(passage.doc_id, []).append(passage.text)
         for rank, passage in enumerate(passages):
-            in_context = profile.context_features(f"{passage.title}\n{passage.publisher}\n{passage.date}\n{passage.text}")
+            others = "\n".join(text for text in document_texts[passage.doc_id] if text is not passage.text)
+            in_context = profile.context_features(
+                f"{passage.title}\n{passage.publisher}\n{passage.date}\n{passage.text}\n{others}")
             spans = sentence_spans(passage.text)
             for index, (start, end) in enumerate(spans):
                 text = passage.text[start:end]
