@@ -4,7 +4,9 @@
 - POST /api/ask, POST /api/search, GET /api/documents: the Answer / Passage / DocumentInfo JSON;
 - POST /v1/chat/completions (stream or not) and GET /v1/models: for OpenAI clients, model "ragqa";
   the last user message is the question, resolved against earlier user turns (app.conversation);
-  with an LLM configured, a stream carries each answer sentence once it has been verified;
+  with an LLM configured, a stream carries each answer sentence once it has been verified; with
+  `ragqa_sources` (or settings.v1_append_sources) the content ends with the numbered sources as a
+  Markdown list, for clients that show the content and ignore the `citations` field;
 - GET /healthz; the Gradio chat page (app.ui) mounted at `/`.
 When settings.api_key is set, /api/* and /v1/* need `Authorization: Bearer <key>`; beyond
 settings.max_concurrent_requests in flight they answer 429 with Retry-After (app.admission). Every error is
@@ -16,6 +18,7 @@ from __future__ import annotations
 import itertools
 import json
 import logging
+import re
 import secrets
 import time
 import uuid
@@ -45,6 +48,7 @@ from app.ui import CSS, build_ui, stream_steps
 from app.validation import check_date
 
 MODEL_ID = "ragqa"
+MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>#|~])")  # in document titles and publishers, shown as text
 log = logging.getLogger("ragqa.api")
 
 
@@ -148,11 +152,17 @@ class ChatRequest(RetrievalOptions):
     seed: int | None = None
     user: str | None = None
     metadata: dict[str, Any] | None = None
+    ragqa_sources: bool | None = Field(
+        None, description="Append the numbered sources to the message content as a Markdown list, "
+        "`[n] title — publisher, date — link` (link: the quote in our /view page, absolute), for clients that "
+        "ignore the `citations` field; streamed, they come in a last content delta. Default: the server's "
+        "RAGQA_V1_APPEND_SOURCES (false unless set).")
 
 
 class CompletionMessage(BaseModel):
     role: Literal["assistant"] = "assistant"
-    content: str
+    content: str = Field(description="The answer with [n] markers; with ragqa_sources, then its sources as a "
+                                     "Markdown list.")
     citations: list[Citation]
 
 
@@ -238,19 +248,22 @@ def create_app(assistant) -> FastAPI:
     @openai_api.post("/v1/chat/completions", response_model=ChatCompletion, tags=["openai"],
               summary="OpenAI-compatible chat (stream=true: server-sent chat.completion.chunk events)",
               responses={200: {"content": {"text/event-stream": {}}}})
-    def chat_completions(request: ChatRequest):
+    def chat_completions(request: ChatRequest, http: Request):
         if request.model != MODEL_ID:
             raise ApiError(404, f"unknown model {request.model!r}: this server has one model, {MODEL_ID!r}")
         if request.messages[-1].role != "user":
             raise ApiError(400, "the last message must be the user's question (role 'user')")
         asked = [message.text() for message in request.messages if message.role == "user"]
         prompt = " ".join(m.text() for m in request.messages)
+        append = assistant.settings.v1_append_sources if request.ragqa_sources is None else request.ragqa_sources
+        base_url = str(http.base_url) if append else None
         if not request.stream:
-            return _completion(ask_in_turn(assistant, asked[-1], asked[:-1], **request.options()), prompt)
+            answer = ask_in_turn(assistant, asked[-1], asked[:-1], **request.options())
+            return _completion(answer, prompt, sources=_sources(answer.citations, base_url))
         events = stream_in_turn(assistant, asked[-1], asked[:-1], **request.options())
         first = next(events)  # before the response starts, so that errors still get their status code
         usage = bool((request.stream_options or {}).get("include_usage"))
-        return StreamingResponse(_chunks(first, events, prompt, usage), media_type="text/event-stream",
+        return StreamingResponse(_chunks(first, events, prompt, usage, base_url), media_type="text/event-stream",
                                  headers={"Cache-Control": "no-cache"})
 
     @app.get("/healthz", response_model=Health, tags=["health"], summary="Liveness and index size")
@@ -276,13 +289,35 @@ def create_app(assistant) -> FastAPI:
                                run_history=False)
 
 
-def _completion(answer: Answer, prompt: str, completion_id: str | None = None, created: int | None = None) -> ChatCompletion:
-    words = len(answer.answer.split())
+def _sources(citations: list[Citation], base_url: str | None) -> str:
+    """The numbered sources as a Markdown list to append to the content ("" when not asked for or none):
+    `[n] title — publisher, date — link`, a relative link made absolute from the request's base URL (its
+    root path included, so behind a proxy's prefix too). Document metadata is text, not Markdown: its
+    markup characters are escaped."""
+    if base_url is None or not citations:
+        return ""
+
+    def escaped(text: str) -> str:
+        return MARKDOWN_SPECIAL.sub(r"\\\1", " ".join(text.split()))
+
+    lines = []
+    for citation in citations:
+        origin = ", ".join(part for part in (citation.publisher, citation.date) if part)
+        link = base_url.rstrip("/") + citation.link if citation.link.startswith("/") else citation.link or citation.url
+        parts = [f"[{citation.n}] {escaped(citation.title or citation.doc_id)}", escaped(origin), link]
+        lines.append("- " + " — ".join(part for part in parts if part))
+    return "\n\nSources:\n" + "\n".join(lines)
+
+
+def _completion(answer: Answer, prompt: str, completion_id: str | None = None, created: int | None = None,
+                sources: str = "") -> ChatCompletion:
+    content = answer.answer + sources
+    words = len(content.split())
     prompt_words = len(prompt.split())
     return ChatCompletion(
         id=completion_id or f"chatcmpl-{uuid.uuid4().hex}",
         created=created or int(time.time()),
-        choices=[Choice(message=CompletionMessage(content=answer.answer, citations=answer.citations))],
+        choices=[Choice(message=CompletionMessage(content=content, citations=answer.citations))],
         usage=Usage(prompt_tokens=prompt_words, completion_tokens=words, total_tokens=prompt_words + words),
         citations=answer.citations,
         abstained=answer.abstained,
@@ -292,9 +327,10 @@ def _completion(answer: Answer, prompt: str, completion_id: str | None = None, c
     )
 
 
-def _chunks(first, events, prompt: str, include_usage: bool):
+def _chunks(first, events, prompt: str, include_usage: bool, base_url: str | None):
     """Server-sent events: role; each verified sentence as it comes (generative), or the answer a few
-    words at a time (extractive); the finish with citations; [DONE]."""
+    words at a time (extractive); the sources, when asked for (`base_url` set); the finish with
+    citations; [DONE]."""
     base = {"id": f"chatcmpl-{uuid.uuid4().hex}", "object": "chat.completion.chunk", "created": int(time.time()),
             "model": MODEL_ID}
 
@@ -319,7 +355,10 @@ def _chunks(first, events, prompt: str, include_usage: bool):
     for prefix in stream_steps(rest) if rest else ():
         yield event({"content": prefix[len(shown):]})
         shown = prefix
-    completion = _completion(answer, prompt, base["id"], base["created"])
+    sources = _sources(answer.citations, base_url)
+    if sources:
+        yield event({"content": sources})
+    completion = _completion(answer, prompt, base["id"], base["created"], sources)
     yield event({}, "stop", citations=[c.model_dump() for c in completion.citations], abstained=completion.abstained,
                 mode=completion.mode, note=completion.note, dropped=[d.model_dump() for d in completion.dropped])
     if include_usage:

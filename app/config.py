@@ -129,6 +129,11 @@ class Settings(BaseSettings):
         "cites (content-word overlap and embedding similarity, tuned by scripts/tune_support.py); below it the "
         "sentence is dropped. Numbers, dates and names missing from the cited text drop a sentence at any score."
     )
+    v1_append_sources: bool = Field(
+        False, description="Append the numbered sources to the message content of /v1/chat/completions as a Markdown "
+        "list ([n] title — publisher, date — link), for OpenAI clients that ignore the citations field; a request's "
+        "ragqa_sources overrides it."
+    )
     max_concurrent_requests: int = Field(
         4, ge=1, le=1000, description="Requests to /api/* and /v1/* in flight at once; more wait, then get 429."
     )

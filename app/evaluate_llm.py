@@ -18,7 +18,8 @@ our check, not against human judgement of entailment.
 
 from __future__ import annotations
 
-from app.answer.support import Claim, SupportChecker, split_claims
+from app.answer.claims import Claim, split_claims
+from app.answer.support import SupportChecker
 from app.schema import Answer, Citation, Passage
 
 METRICS = ("llm_citation_recall", "llm_citation_precision", "llm_unsupported_claim_rate", "llm_fallback_rate")

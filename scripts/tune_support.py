@@ -28,6 +28,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 
+from app.answer.names import MONTHS
 from app.answer.support import MONTH, SupportChecker
 from app.assistant import Assistant
 from app.config import Settings
@@ -35,7 +36,6 @@ from app.embedding import load_embedder
 from app.evaluate import load_cases
 
 WH_LEAD = re.compile(r"^.*?\b(?:did|does|do|is|was|are|were|has|have|had|will|would|can|could|should)\s+", re.I)
-MONTHS = "January February March April May June July August September October November December".split()
 VERBOSE = "-v" in sys.argv
 
 

@@ -271,6 +271,9 @@ def test_openapi_documents_the_endpoints(client):
     assert "multipart/form-data" in upload
     chat_error = paths["/v1/chat/completions"]["post"]["responses"]["400"]["content"]["application/json"]["schema"]
     assert chat_error["$ref"].endswith("/OpenAIError")
+    sources = components["ChatRequest"]["properties"]["ragqa_sources"]
+    assert "Markdown list" in sources["description"] and "RAGQA_V1_APPEND_SOURCES" in sources["description"]
+    assert "ragqa_sources" in components["CompletionMessage"]["properties"]["content"]["description"]
 
 
 def test_docs_and_redoc_are_served_from_the_app(client):
@@ -351,6 +354,62 @@ def test_openai_client_sees_auth_and_input_errors(assistant):
         with pytest.raises(openai.NotFoundError):
             client.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": QUESTION}])
         assert client.chat.completions.create(model="ragqa", messages=[{"role": "user", "content": QUESTION}]).choices
+
+
+# --- the sources in the content, for OpenAI clients that ignore extra fields --------------------
+
+def assert_sources_appended(content: str, expected: Answer, base_url: str) -> None:
+    """The answer, then "Sources:" and one Markdown list item per citation, each link an absolute URL
+    of our /view page that shows the quote."""
+    answer, sources = content.split("\n\nSources:\n")
+    assert answer == expected.answer and expected.citations
+    items = sources.splitlines()
+    assert len(items) == len(expected.citations)
+    for item, citation in zip(items, expected.citations):
+        origin = ", ".join(part for part in (citation.publisher, citation.date) if part)
+        assert item == f"- [{citation.n}] {citation.title} — {origin} — {base_url}{citation.link}"
+        page = httpx.get(item.rsplit(" — ", 1)[1], timeout=30)
+        assert page.status_code == 200 and '<mark id="quote">' in page.text
+
+
+def test_openai_client_gets_the_sources_in_the_content_when_it_asks(server_url, assistant):
+    client = openai.OpenAI(base_url=f"{server_url}/v1", api_key="unused", max_retries=0)
+    messages = [{"role": "user", "content": QUESTION}]
+    expected = assistant.ask(QUESTION)
+    plain = client.chat.completions.create(model="ragqa", messages=messages, extra_body={"ragqa_sources": True})
+    assert_sources_appended(plain.choices[0].message.content, expected, server_url)
+    assert plain.model_extra["citations"] == [c.model_dump() for c in expected.citations]
+    chunks = list(client.chat.completions.create(model="ragqa", messages=messages, stream=True,
+                                                 extra_body={"ragqa_sources": True}))
+    deltas = [chunk.choices[0].delta.content for chunk in chunks if chunk.choices and chunk.choices[0].delta.content]
+    assert "".join(deltas) == plain.choices[0].message.content
+    assert deltas[-1].startswith("\n\nSources:\n- [1] ") and "Sources:" not in "".join(deltas[:-1])
+    unasked = client.chat.completions.create(model="ragqa", messages=messages)
+    assert unasked.choices[0].message.content == expected.answer  # the default: the content is the answer alone
+    abstained = client.chat.completions.create(model="ragqa", extra_body={"ragqa_sources": True},
+                                               messages=[{"role": "user", "content": "What is the capital of France?"}])
+    assert "Sources:" not in abstained.choices[0].message.content and abstained.model_extra["abstained"]
+
+
+def test_llama_index_openai_like_sees_the_sources_when_the_server_appends_them(assistant):
+    from llama_index.core.llms import ChatMessage as LlamaMessage
+    from llama_index.llms.openai_like import OpenAILike
+
+    appending = Assistant(assistant.settings.model_copy(update={"v1_append_sources": True}), assistant.retriever,
+                          assistant.answerer)
+    expected = assistant.ask(QUESTION)
+    with background_server(create_app(appending)) as url:
+        llm = OpenAILike(model="ragqa", api_base=f"{url}/v1", api_key="unused", is_chat_model=True, max_retries=0)
+        messages = [LlamaMessage(role="user", content=QUESTION)]
+        plain = llm.chat(messages).message.content
+        streamed = list(llm.stream_chat(messages))
+        client = openai.OpenAI(base_url=f"{url}/v1", api_key="unused", max_retries=0)
+        refused = client.chat.completions.create(model="ragqa", extra_body={"ragqa_sources": False},
+                                                 messages=[{"role": "user", "content": QUESTION}])
+        assert_sources_appended(plain, expected, url)
+    assert "".join(response.delta or "" for response in streamed) == plain
+    assert streamed[-1].message.content == plain
+    assert refused.choices[0].message.content == expected.answer  # the request's false overrides the setting
 
 
 # --- follow-ups (no LLM) ----------------------------------------------------------------------

@@ -7,6 +7,7 @@ answer with a note, within the configured timeout."""
 from __future__ import annotations
 
 import contextlib
+import re
 import socket
 import time
 
@@ -19,7 +20,18 @@ from app.api import create_app
 from app.assistant import Assistant
 from app.server import background_server
 from tests.conftest import indexed_corpus
-from tests.fake_llm import FakeLLM, Reply, passage_number, passages_in
+from tests.fake_llm import (
+    CITATION_STYLES,
+    PREAMBLES,
+    REFUSALS,
+    FakeLLM,
+    Reply,
+    as_markdown,
+    looping,
+    passage_number,
+    passages_in,
+    restyle,
+)
 
 DOCUMENTS = {
     "valdera-port.md": """---
@@ -94,14 +106,15 @@ def with_settings(assistant: Assistant, **update) -> Assistant:
     return Assistant(settings, assistant.retriever, assistant.answerer, generator)
 
 
-def scripted(fake: FakeLLM, template: str, **reply) -> None:
-    """Reply with `template`, its {port}/{dam}/{meals}/{notice} filled with the numbers the prompt gave."""
+def scripted(fake: FakeLLM, template: str, form=lambda text: text, **reply) -> None:
+    """Reply with `template`, its {port}/{dam}/{meals}/{notice} filled with the numbers the prompt gave,
+    then rewritten by `form` (a real model's way of writing, from tests/fake_llm.py)."""
     phrases = {"port": "container terminal", "dam": "Sella River", "meals": "free lunches", "notice": "register"}
 
     def reply_to(prompt: str) -> Reply:
         numbers = {key: passage_number(prompt, phrase) for key, phrase in phrases.items()
                    if "{" + key + "}" in template}
-        return Reply(template.format(**numbers), **reply)
+        return Reply(form(template.format(**numbers)), **reply)
 
     fake.reply = reply_to
 
@@ -213,6 +226,108 @@ def test_citations_of_several_passages_are_numbered_in_order(llm_assistant, fake
     assert [c.n for c in answer.citations] == [1, 2] and answer.answer.index("[1]") < answer.answer.index("[2]")
     assert answer.citations[0].doc_id == "sella-dam" and answer.citations[1].doc_id == "valdera-port"
     assert_verbatim(llm_assistant, answer)
+
+
+# --- what real models write (tests/fake_llm.py's repertoire, read by app/answer/claims.py) -------------
+
+# The two true sentences as the assistant shows them: the model's form gone, our own markers after each.
+SHOWN = re.compile(r"The Port of Valdera opened its new deep-water container terminal in March 2023\. \[1\] "
+                   r"The terminal cost 410 million euros\. \[[12]\]")
+FORMS = {**{style: lambda text, style=style: restyle(text, style) for style in CITATION_STYLES},
+         "markdown": as_markdown, **{f"preamble {p!r}": lambda text, p=p: p + text for p in PREAMBLES}}
+
+
+@pytest.mark.parametrize("form", FORMS)
+def test_each_form_a_real_model_writes_is_read(llm_assistant, fake, form):
+    scripted(fake, f"{GOOD} {GOOD_COST}", form=FORMS[form])
+    answer = llm_assistant.ask(PORT_Q)
+    assert answer.mode == "generative" and answer.dropped == [] and answer.note == "", (answer.dropped, answer.note)
+    assert SHOWN.fullmatch(answer.answer), answer.answer
+    assert {c.doc_id for c in answer.citations} == {"valdera-port"}
+    assert_verbatim(llm_assistant, answer)
+
+
+@pytest.mark.parametrize("markers", ["[{port}][{dam}]", "[{port}, {dam}]", "[Passages {port} and {dam}]"])
+def test_one_sentence_citing_two_passages(llm_assistant, fake, markers):
+    scripted(fake, f"The terminal opened in March 2023 and the Sella River dam generates 120 megawatts {markers}.")
+    answer = llm_assistant.ask("When did the Valdera terminal open, and how much power does the Sella dam produce?")
+    assert answer.mode == "generative" and answer.dropped == [], answer.dropped
+    assert answer.answer == "The terminal opened in March 2023 and the Sella River dam generates 120 megawatts. [1][2]"
+    assert {c.doc_id for c in answer.citations} == {"valdera-port", "sella-dam"}
+    assert_verbatim(llm_assistant, answer)
+
+
+@pytest.mark.parametrize("refusal", REFUSALS)
+def test_refusals_in_other_words_abstain(llm_assistant, fake, refusal):
+    fake.reply = lambda prompt: Reply(refusal)
+    answer = llm_assistant.ask("Who won the Valdera sailing regatta in 2023?")
+    assert answer.abstained and answer.mode == "generative" and answer.dropped == [] and answer.citations == []
+
+
+def test_a_refusal_of_one_part_keeps_the_answered_part(llm_assistant, fake):
+    scripted(fake, "The passages do not say who designed the terminal. " + GOOD)
+    answer = llm_assistant.ask(PORT_Q)
+    assert not answer.abstained and answer.dropped == [] and answer.answer.startswith("The Port of Valdera opened")
+    assert "designed" not in answer.answer
+
+
+# A half sentence the check would pass: cited by naming its passage, its words all in the passage.
+HALF = "According to passage {port}, harbour director Elena Markovic said the terminal doubles the port's capacity"
+CUT = f"{GOOD} {HALF} to 2.4 million containers a year."
+
+
+@pytest.mark.parametrize("stream", [True, False])
+def test_an_answer_cut_at_the_token_limit_never_shows_half_a_sentence(llm_assistant, fake, stream):
+    limit = len(f"{GOOD} {HALF}".split())  # the fake server counts whitespace-separated pieces as tokens
+    scripted(fake, CUT)
+    answer = with_settings(llm_assistant, llm_max_tokens=limit, llm_stream=stream).ask(PORT_Q)
+    assert fake.requests[-1]["max_tokens"] == limit
+    assert answer.mode == "generative" and "March 2023" in answer.answer
+    assert "Markovic" not in answer.answer and "doubles" not in answer.answer
+    assert "cut off at the token limit" in answer.note and answer.dropped == []
+    scripted(fake, HALF + " to 2.4 million containers a year.")  # nothing finished before the limit
+    answer = with_settings(llm_assistant, llm_max_tokens=len(HALF.split()), llm_stream=stream).ask(PORT_Q)
+    assert answer.mode == "extractive" and "cut off mid-sentence" in answer.note and "Markovic" not in answer.note
+
+
+def test_without_a_finish_reason_an_unfinished_last_sentence_counts_as_cut_off(llm_assistant, fake):
+    scripted(fake, f"{GOOD} {HALF}", finish=None)
+    answer = llm_assistant.ask(PORT_Q)
+    assert "March 2023" in answer.answer and "Markovic" not in answer.answer and "cut off" in answer.note
+    scripted(fake, f"{GOOD} {GOOD_COST}".removesuffix("."))  # stopped on its own, last full stop left out
+    answer = llm_assistant.ask(PORT_Q)
+    assert "410 million euros" in answer.answer and answer.note == ""
+
+
+def test_a_repetition_loop_is_shown_once_and_stops_generation(llm_assistant, fake):
+    scripted(fake, f"{GOOD} {GOOD_COST}", form=looping)
+    answer = llm_assistant.ask(PORT_Q)
+    assert answer.answer.count("410 million euros") == 1 and answer.answer.count("March 2023") == 1
+    assert answer.dropped == [] and "repeating itself" in answer.note
+    assert fake.requests[-1]["messages"] and "410 million euros" in answer.answer
+
+
+def test_a_small_models_answer_through_the_openai_endpoint(llm_assistant, fake):
+    """Everything at once, as SmolLM2-135M writes through llama.cpp's server, read through /v1 by the
+    official client: preamble, heading, Markdown list, three citation styles, a repeat, a cut-off."""
+    written = ("Sure! Here's the answer:\n\n## Valdera's new terminal\n\n"
+               "1. **Opening:** The Port of Valdera opened its new deep-water container terminal in March 2023 "
+               "[Passage {port}].\n2. According to passage {port}, *the terminal cost 410 million euros*.\n"
+               "3. The terminal cost 410 million euros (Source {port}).\n\n" + HALF)
+    scripted(fake, written + " to 2.4 million containers a year.\n\nI hope this helps!")
+    assistant = with_settings(llm_assistant, llm_max_tokens=len(written.split()))
+    with background_server(create_app(assistant)) as url:
+        client = openai.OpenAI(base_url=f"{url}/v1", api_key="unused", max_retries=0)
+        messages = [{"role": "user", "content": PORT_Q}]
+        chunks = list(client.chat.completions.create(model="ragqa", stream=True, messages=messages))
+        whole = client.chat.completions.create(model="ragqa", messages=messages)
+    streamed = "".join(chunk.choices[0].delta.content or "" for chunk in chunks if chunk.choices)
+    assert streamed == whole.choices[0].message.content
+    assert streamed.startswith("Opening: The Port of Valdera opened its new deep-water container terminal in March 2023.")
+    assert streamed.count("410 million euros") == 1 and "Markovic" not in streamed
+    for form in ("Sure", "Here", "#", "**", "*", "Passage", "Source", "passage", "According", "hope"):
+        assert form not in streamed, form
+    assert whole.model_extra["dropped"] == [] and "cut off" in whole.model_extra["note"]
 
 
 # --- streaming --------------------------------------------------------------------------------------

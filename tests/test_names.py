@@ -3,7 +3,15 @@
 import pytest
 
 from app.answer.extractive import QuestionProfile
-from app.answer.names import countries_in, name_phrases, names_missing, nationalities_committed, people_in, same_country
+from app.answer.names import (
+    countries_in,
+    name_phrases,
+    named_among,
+    names_missing,
+    nationalities_committed,
+    people_in,
+    same_country,
+)
 from app.terms import TermStats
 
 CORPUS = [  # lower-case uses make "order", "secretary", "cloud" ordinary words, not names
@@ -149,3 +157,14 @@ def test_a_shared_prefix_is_no_shared_country(stats):
     phrases = name_phrases("Which projects has Huawei built in Malaysia?", stats.is_name)
     assert names_missing(phrases, "Huawei built a data center in Malawi.") == ["Malaysia"]
     assert names_missing(phrases, "Huawei built a data center in Malaysia.") == []
+
+
+@pytest.mark.parametrize("word, others, named", [
+    ("kenyan", {"kenya"}, True), ("chinese", {"china"}, True), ("malaysian", {"malaysia"}, True),
+    ("nigerian", {"nigeria"}, True), ("american", {"america"}, True),
+    ("malaysia", {"malawi"}, False), ("malawi", {"malaysia"}, False), ("nigerian", {"niger"}, False),
+    ("markovic", {"markovic"}, True), ("valdera", {"valdera’s"}, True), ("brandts", {"brandt"}, True),
+    ("petrova", {"markovic"}, False), ("southern", {"northern"}, False),
+])
+def test_a_word_is_named_by_its_forms_and_a_country_only_by_itself(word, others, named):
+    assert named_among(word, others) is named

@@ -3,7 +3,7 @@ numbers they state, and whether cited passages support them, with the real packa
 
 import pytest
 
-from app.answer.support import Claim, SupportChecker, numbers_in, split_claims
+from app.answer.support import SupportChecker, numbers_in
 from app.config import Settings
 from app.embedding import load_embedder
 from app.schema import Passage
@@ -15,20 +15,15 @@ TEXT = ("In May, the U.S. Commerce Department warned that using Huawei's Ascend 
 
 
 PASSAGE = Passage(id="p", doc_id="doc", text=TEXT, start=0, end=len(TEXT), title="Huawei abroad", publisher="Pub")
+ABROAD = ("Malaysia's government said in August 2025 that Kenyan engineers and a firm from Niger would help build "
+          "the Huawei data center.")
+ABROAD_PASSAGE = Passage(id="a", doc_id="abroad", text=ABROAD, start=0, end=len(ABROAD), title="Data centers")
 
 
 @pytest.fixture(scope="module")
 def checker() -> SupportChecker:
-    return SupportChecker(load_embedder(Settings(_env_file=None)), TermStats([TEXT, "Other text about trade."]), 0.6)
-
-
-def test_markers_after_the_full_stop_stay_with_their_sentence():
-    claims, rest = split_claims("It opened in March 2023. [1] It cost 410 million euros. [2", final=False)
-    assert [(c.clean, c.cited) for c in claims] == [("It opened in March 2023.", [1])]
-    assert rest.startswith("It cost")
-    assert Claim.parse("Both did [1, 3-4][2].").cited == [1, 3, 4, 2]
-    assert [c.clean for c in split_claims("- first item [1]\n- second item [2]")[0]] == ["first item", "second item"]
-
+    return SupportChecker(load_embedder(Settings(_env_file=None)), TermStats([TEXT, ABROAD, "Other text about trade."]),
+                          0.6)
 
 
 def test_numbers_are_read_in_every_form():
@@ -58,3 +53,17 @@ def test_a_changed_month_year_name_or_injected_figure_is_unsupported(checker, cl
 
 def test_an_uncited_claim_is_unsupported(checker):
     assert checker.check("Huawei opened a data center in Riyadh in 2023.", []).reason == "uncited"
+
+
+@pytest.mark.parametrize("claim, missing", [
+    ("The Malaysian government said in August 2025 that Kenyan engineers would help build the Huawei data center.", ""),
+    ("Malaysia said in August 2025 that engineers from Kenya would help build the Huawei data center.", ""),
+    ("Malawi's government said in August 2025 that Kenyan engineers would help build the Huawei data center.", "malawi"),
+    ("Malaysia said in August 2025 that a Nigerian firm would help build the Huawei data center.", "nigerian"),
+    ("Malaysia's government said in September 2025 that Kenyan engineers would help build the data center.",
+     "September"),
+])
+def test_names_and_months_are_read_in_their_forms_and_a_country_only_as_itself(checker, claim, missing):
+    support = checker.check(claim, [ABROAD_PASSAGE])
+    assert support.supported == (not missing), support.reason
+    assert support.reason == (f"missing: {missing}" if missing else "")

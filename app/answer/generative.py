@@ -1,13 +1,15 @@
 """Generative answers: an LLM writes, every finished sentence is checked, only supported ones reach the user.
 
 `GenerativeAnswerer.run(question, passages)` streams the completion, cuts it into sentences as they
-finish, and for each one decides:
+finish (app.answer.claims reads the forms models write: Markdown, citation styles, preambles, a last
+sentence cut off at the token limit), and for each one decides:
 - cites a passage number that was never given ("[9]" of 5): the model is confused; generation stops
   there (a fault, like a timeout);
 - cites nothing: dropped when it states something ("uncited"); a refusal ("the passages do not
   answer...") is noted, not shown;
 - cites passages that do not support it (app.answer.support): dropped, with the reason;
-- otherwise kept, with one verbatim Citation per supporting span, numbered in order of appearance.
+- otherwise kept, with one verbatim Citation per supporting span, numbered in order of appearance;
+- written before (a repetition loop): not shown again; the third repeat stops generation, like a fault.
 Each kept sentence is yielded as it is verified (`Partial`, the answer so far), so streaming
 interfaces show only verified text and never need to take anything back. The final `Generated`
 says how it ended; the Assistant turns "failed" and "unsupported" into the extractive answer with a
@@ -21,8 +23,9 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Literal
 
-from app.answer.llm import GenerationFailed, LLMClient, build_messages
-from app.answer.support import Claim, Support, SupportChecker, split_claims
+from app.answer.claims import Claim, split_claims
+from app.answer.llm import Finish, GenerationFailed, LLMClient, build_messages
+from app.answer.support import Support, SupportChecker
 from app.schema import Citation, DroppedSentence, Passage
 
 Status = Literal["answered", "refused", "unsupported", "failed"]
@@ -46,18 +49,27 @@ class Generated:
 
 
 THINKING = re.compile(r"<think>.*?(?:</think>|$)", re.S)  # reasoning models' scratchpad, never part of the answer
+MAX_REPEATS = 3  # a sentence written again this many times is a repetition loop: stop reading
 
 
-def claims_of(pieces: Iterable[str]) -> Iterator[Claim]:
-    """Finished sentences of a streamed completion, as soon as each one is complete."""
-    buffer = ""
+def claims_of(pieces: Iterable[str | Finish], left_out: list[str] | None = None) -> Iterator[Claim]:
+    """Finished sentences of a streamed completion, as soon as each one is complete; when the server
+    did not say it stopped on its own (`Finish`), an unfinished last sentence is left out (and added
+    to `left_out`)."""
+    buffer, cut_off = "", True
     for piece in pieces:
+        if isinstance(piece, Finish):
+            cut_off = piece.cut_off
+            continue
         buffer += piece
         if "<think>" in buffer and "</think>" not in buffer:
             continue  # wait for the scratchpad to close
         claims, buffer = split_claims(THINKING.sub("", buffer), final=False)
         yield from claims
-    yield from split_claims(THINKING.sub("", buffer), final=True)[0]
+    claims, rest = split_claims(THINKING.sub("", buffer), final=True, cut_off=cut_off)
+    yield from claims
+    if left_out is not None and rest.strip() and not Claim.parse(rest).filler:
+        left_out.append(rest)
 
 
 class _Citations:
@@ -92,16 +104,26 @@ class GenerativeAnswerer:
         citations = _Citations()
         dropped: list[DroppedSentence] = []
         received: list[str] = []
-        refused, fault = False, ""
+        seen: set[str] = set()
+        left_out: list[str] = []
+        refused, fault, repeats = False, "", 0
         pieces = self.client.stream(build_messages(question, passages))
 
         def recorded():
             for piece in pieces:
-                received.append(piece)
+                if isinstance(piece, str):
+                    received.append(piece)
                 yield piece
 
         try:
-            for claim in claims_of(recorded()):
+            for claim in claims_of(recorded(), left_out):
+                if claim.key in seen:
+                    repeats += 1
+                    if repeats >= MAX_REPEATS:
+                        fault = "the model kept repeating itself"
+                        break
+                    continue
+                seen.add(claim.key)
                 outside = [n for n in claim.cited if not 1 <= n <= len(passages)]
                 if outside:
                     dropped.append(DroppedSentence(text=claim.text, cited=claim.cited, reason="out of range"))
@@ -129,13 +151,18 @@ class GenerativeAnswerer:
         completion = "".join(received)
         if not completion.strip() and not fault:
             fault = "the LLM server sent an empty completion"
-        yield self._outcome(kept, citations.items, dropped, refused, fault, completion)
+        if left_out and not (kept or dropped or refused or fault):
+            fault = "the answer was cut off mid-sentence, at the token limit"
+        yield self._outcome(kept, citations.items, dropped, refused, fault, completion, bool(left_out))
 
     @staticmethod
-    def _outcome(kept, citations, dropped, refused, fault, completion) -> Generated:
+    def _outcome(kept, citations, dropped, refused, fault, completion, cut_off) -> Generated:
         removed = f"{len(dropped)} generated sentence(s) removed: not supported by the passages they cite." if dropped else ""
         if kept:
-            note = f"Generation stopped early ({fault}); the sentences verified before that are shown." if fault else removed
+            unfinished = "The answer was cut off at the token limit; its unfinished last sentence is not shown." \
+                if cut_off and not fault else ""
+            note = f"Generation stopped early ({fault}); the sentences verified before that are shown." if fault \
+                else " ".join(part for part in (removed, unfinished) if part)
             return Generated("answered", " ".join(kept), citations, dropped, note, completion)
         if fault:
             return Generated("failed", dropped=dropped, completion=completion,

@@ -22,6 +22,7 @@ import re
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 from app.config import Settings
 from app.errors import RagqaError
@@ -63,6 +64,18 @@ def build_messages(question: str, passages: list[Passage]) -> list[dict[str, str
     return [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": user}]
 
 
+@dataclass(frozen=True)
+class Finish:
+    """The last item `LLMClient.stream` yields: the finish_reason the server gave ("stop", "length", ...;
+    "" when it gave none). Anything but "stop" means the text may end mid-sentence."""
+
+    reason: str
+
+    @property
+    def cut_off(self) -> bool:
+        return self.reason != "stop"
+
+
 class LLMClient:
     """One configured backend; `stream(messages)` yields text pieces within the time limit."""
 
@@ -80,8 +93,9 @@ class LLMClient:
             timeout=settings.llm_timeout, max_retries=0,  # a retry would double the wait; we fall back instead
         )
 
-    def stream(self, messages: list[dict[str, str]]) -> Iterator[str]:
-        """Pieces of the completion as they arrive; raises GenerationFailed on any fault or at the deadline.
+    def stream(self, messages: list[dict[str, str]]) -> Iterator[str | Finish]:
+        """Pieces of the completion as they arrive, then its `Finish`; raises GenerationFailed on any fault
+        or at the deadline.
 
         Closing the iterator early (the caller stopped at a bad sentence) tells the worker to stop reading.
         """
@@ -105,11 +119,15 @@ class LLMClient:
                 elif kind == "error":
                     raise GenerationFailed(value)
                 else:
+                    yield Finish(value)
                     return
         finally:
             stop.set()
 
     def _produce(self, chat, pieces: queue.Queue, stop: threading.Event) -> None:
+        # llama-index passes the OpenAI client's ChatCompletion(Chunk) through as `response.raw`: the
+        # finish_reason is read there (a streamed one comes in a last chunk with an empty delta).
+        reason = ""
         try:
             if self.streaming:
                 responses = self.llm.stream_chat(chat)
@@ -119,13 +137,21 @@ class LLMClient:
                             return
                         if response.delta:
                             pieces.put(("text", response.delta))
+                        reason = _finish_reason(response.raw) or reason
                 finally:
                     responses.close()
             else:
-                pieces.put(("text", self.llm.chat(chat).message.content or ""))
-            pieces.put(("end", None))
+                response = self.llm.chat(chat)
+                pieces.put(("text", response.message.content or ""))
+                reason = _finish_reason(response.raw)
+            pieces.put(("end", reason))
         except Exception as problem:  # any backend fault means "use the extractive answer", never a 500
             pieces.put(("error", describe_fault(problem)))
+
+
+def _finish_reason(raw) -> str:
+    choices = getattr(raw, "choices", None) or []
+    return (getattr(choices[0], "finish_reason", None) or "") if choices else ""
 
 
 def describe_fault(problem: Exception) -> str:

@@ -106,6 +106,18 @@ def same_country(a: str, b: str) -> bool:
     return country is not None and country == _country_named(b)
 
 
+def named_among(word: str, others: set[str]) -> bool:
+    """`word` (lower case) or a form of it is among `others` (lower-case words): "kenyan" is named by
+    "kenya", "chinese" by "china"; a country only by that country (Malaysia is not Malawi, Nigerian is
+    not Niger), any other word by a word of the same stem or form (app.terms.related)."""
+    if word in others:
+        return True
+    if _word_of_country(word):
+        group = _country_form(word) or set()
+        return any(same_country(word, other) for other in others if other[:4] == word[:4] or other in group)
+    return any(related(word, other) for other in others)
+
+
 def _country_named(word: str) -> str | None:
     """The country (lower case) a country word or its adjective names: "kenya" for "Kenya" or "Kenyan"."""
     if word in _country_words():
