@@ -167,21 +167,30 @@ def _candidate_files(root: Path, skipped: list[Skipped]):
             yield path
 
 
-_sources_cache: dict[Path, dict[str, dict]] = {}
+_sources_cache: dict[Path, tuple[tuple, dict[str, dict]]] = {}
 
 
 def _sources_metadata(folder: Path) -> dict[str, dict]:
-    """SOURCES.json of a folder as {file name: entry}; {} when absent or unreadable."""
-    if folder not in _sources_cache:
-        entries: dict[str, dict] = {}
-        try:
-            for entry in json.loads((folder / METADATA_FILE).read_text(encoding="utf-8")):
-                if isinstance(entry, dict) and isinstance(entry.get("file"), str):
-                    entries[entry["file"]] = entry
-        except (OSError, ValueError, TypeError):
-            pass
-        _sources_cache[folder] = entries
-    return _sources_cache[folder]
+    """SOURCES.json of a folder as {file name: entry}; {} when absent or unreadable. Cached per folder
+    while the file's size and modification time stay the same (a server's process outlives edits)."""
+    path = folder / METADATA_FILE
+    try:
+        found = path.stat()
+        signature: tuple = (found.st_size, found.st_mtime_ns, found.st_ino)
+    except OSError:
+        signature = ()
+    cached = _sources_cache.get(folder)
+    if cached is not None and cached[0] == signature:
+        return cached[1]
+    entries: dict[str, dict] = {}
+    try:
+        for entry in json.loads(path.read_text(encoding="utf-8")):
+            if isinstance(entry, dict) and isinstance(entry.get("file"), str):
+                entries[entry["file"]] = entry
+    except (OSError, ValueError, TypeError):
+        pass
+    _sources_cache[folder] = (signature, entries)
+    return entries
 
 
 def _load_file(path: Path, doc_id: str, sources: dict[str, dict]) -> SourceDocument:
