@@ -10,6 +10,8 @@ once, under the first doc id, and the other is one warning: two copies would be 
 Why not llama-index's SimpleDirectoryReader: it does not read SOURCES.json or front matter, its
 PDF reader makes one Document per page (breaking doc ids), and a bad file aborts or is silently
 dropped; we need one document per file with an exact text that citations point into.
+The readers (app.readable's markdown-it and trafilatura, PyYAML, pypdf) are imported when a file needs
+them: what only lists a folder or reads these constants (app.manifest, the answering path) needs none.
 """
 
 from __future__ import annotations
@@ -21,10 +23,6 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
-
-import yaml
-
-from app.readable import html_document, markdown_text
 
 SUPPORTED_SUFFIXES = {".txt", ".md", ".markdown", ".html", ".htm", ".pdf"}
 METADATA_FILE = "SOURCES.json"
@@ -194,6 +192,8 @@ def _sources_metadata(folder: Path) -> dict[str, dict]:
 
 
 def _load_file(path: Path, doc_id: str, sources: dict[str, dict]) -> SourceDocument:
+    from app.readable import html_document, markdown_text
+
     suffix = path.suffix.lower()
     page_starts: list[int] = []
     front: dict = {}
@@ -225,6 +225,8 @@ def _decoded(path: Path) -> str:
 
 
 def _split_front_matter(raw: str) -> tuple[dict, str]:
+    import yaml
+
     match = FRONT_MATTER.match(raw)
     if not match:
         return {}, raw
