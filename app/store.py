@@ -316,6 +316,11 @@ class Store:
     def passage_count(self) -> int:
         return self.passages.count()
 
+    def document_count(self) -> int:
+        """Documents in the index, counted by Chroma (the reserved marks are records too, not documents)."""
+        marks = self.documents.get(ids=[RUNNING_MARK, GENERATION_MARK, ROOTS_MARK], include=[])
+        return self.documents.count() - len(marks["ids"])
+
     def lexical_rows(self):
         """(id, text, title) of every passage, read a batch at a time (what app.lexical indexes)."""
         offset = 0
