@@ -145,16 +145,19 @@ def write(settings: Settings, files: dict[str, list[list]], loaded: list[str], r
         "generation": generation, "lexical_copy": str(lexical_copy.resolve()),
         "outcome": outcome.__dict__,
     }
-    target = manifest_path(settings)
-    handle, temporary = tempfile.mkstemp(prefix=f".{MANIFEST_FILE}-", dir=settings.index_dir)
+    temporary = None
     try:
+        handle, temporary = tempfile.mkstemp(prefix=f".{MANIFEST_FILE}-", dir=settings.index_dir)
         os.fchmod(handle, 0o644)  # readable like the index files beside it (mkstemp makes it 0600)
         with os.fdopen(handle, "w", encoding="utf-8") as out:
             json.dump(record, out)
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+        os.replace(temporary, manifest_path(settings))
+        temporary = None
+    except OSError:  # the ingest itself is done; without a manifest the next one only takes longer
+        pass
+    finally:
+        if temporary:
+            Path(temporary).unlink(missing_ok=True)
 
 
 def unchanged(settings: Settings, roots: list[Path] | None, exclusive: bool = False) -> Unchanged | None:
