@@ -10,6 +10,8 @@ once, under the first doc id, and the other is one warning: two copies would be 
 Why not llama-index's SimpleDirectoryReader: it does not read SOURCES.json or front matter, its
 PDF reader makes one Document per page (breaking doc ids), and a bad file aborts or is silently
 dropped; we need one document per file with an exact text that citations point into.
+The readers (app.readable's markdown-it and trafilatura, PyYAML, pypdf) are imported when a file needs
+them: what only lists a folder or reads these constants (app.manifest, the answering path) needs none.
 """
 
 from __future__ import annotations
@@ -21,10 +23,6 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
-
-import yaml
-
-from app.readable import html_document, markdown_text
 
 SUPPORTED_SUFFIXES = {".txt", ".md", ".markdown", ".html", ".htm", ".pdf"}
 METADATA_FILE = "SOURCES.json"
@@ -167,24 +165,35 @@ def _candidate_files(root: Path, skipped: list[Skipped]):
             yield path
 
 
-_sources_cache: dict[Path, dict[str, dict]] = {}
+_sources_cache: dict[Path, tuple[tuple, dict[str, dict]]] = {}
 
 
 def _sources_metadata(folder: Path) -> dict[str, dict]:
-    """SOURCES.json of a folder as {file name: entry}; {} when absent or unreadable."""
-    if folder not in _sources_cache:
-        entries: dict[str, dict] = {}
-        try:
-            for entry in json.loads((folder / METADATA_FILE).read_text(encoding="utf-8")):
-                if isinstance(entry, dict) and isinstance(entry.get("file"), str):
-                    entries[entry["file"]] = entry
-        except (OSError, ValueError, TypeError):
-            pass
-        _sources_cache[folder] = entries
-    return _sources_cache[folder]
+    """SOURCES.json of a folder as {file name: entry}; {} when absent or unreadable. Cached per folder
+    while the file's size and modification time stay the same (a server's process outlives edits)."""
+    path = folder / METADATA_FILE
+    try:
+        found = path.stat()
+        signature: tuple = (found.st_size, found.st_mtime_ns, found.st_ino)
+    except OSError:
+        signature = ()
+    cached = _sources_cache.get(folder)
+    if cached is not None and cached[0] == signature:
+        return cached[1]
+    entries: dict[str, dict] = {}
+    try:
+        for entry in json.loads(path.read_text(encoding="utf-8")):
+            if isinstance(entry, dict) and isinstance(entry.get("file"), str):
+                entries[entry["file"]] = entry
+    except (OSError, ValueError, TypeError):
+        pass
+    _sources_cache[folder] = (signature, entries)
+    return entries
 
 
 def _load_file(path: Path, doc_id: str, sources: dict[str, dict]) -> SourceDocument:
+    from app.readable import html_document, markdown_text
+
     suffix = path.suffix.lower()
     page_starts: list[int] = []
     front: dict = {}
@@ -216,6 +225,8 @@ def _decoded(path: Path) -> str:
 
 
 def _split_front_matter(raw: str) -> tuple[dict, str]:
+    import yaml
+
     match = FRONT_MATTER.match(raw)
     if not match:
         return {}, raw

@@ -11,7 +11,8 @@ the model folder's tokenizer.json through the `tokenizers` library, the same tok
 sentence-transformers uses (its fast tokenizer), without importing transformers.
 
 `llama` is the same embedder as a llama-index `BaseEmbedding` (its documented extension point for a
-custom model), so llama-index's VectorStoreIndex embeds queries exactly as ingest embeds passages.
+custom model), for llama-index components (tests/test_retrieve.py's reference retrievers); llama-index
+is imported only when it is first used, since answering does not need it.
 """
 
 from __future__ import annotations
@@ -22,8 +23,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
-from llama_index.core.base.embeddings.base import BaseEmbedding
-from pydantic import PrivateAttr
 
 from app.config import Settings, encoder_threads, offline_environment
 from app.errors import RagqaError
@@ -57,34 +56,43 @@ class Embedder:
         return self.embed_texts([text])[0].tolist()
 
     @functools.cached_property
-    def llama(self) -> "LlamaEmbedding":
-        return LlamaEmbedding(self)
+    def llama(self):
+        """This embedder as a llama-index BaseEmbedding."""
+        return _llama_embedding_class()(self)
 
 
-class LlamaEmbedding(BaseEmbedding):
-    """The Embedder behind llama-index's embedding interface."""
+@functools.cache
+def _llama_embedding_class():
+    """The BaseEmbedding subclass, made on first use (defining it imports llama_index.core)."""
+    from llama_index.core.base.embeddings.base import BaseEmbedding
+    from pydantic import PrivateAttr
 
-    _embedder: Embedder = PrivateAttr()
+    class LlamaEmbedding(BaseEmbedding):
+        """The Embedder behind llama-index's embedding interface."""
 
-    def __init__(self, embedder: Embedder):
-        super().__init__(model_name=embedder.name)
-        self._embedder = embedder
+        _embedder: Embedder = PrivateAttr()
 
-    @classmethod
-    def class_name(cls) -> str:
-        return "RagqaEmbedding"
+        def __init__(self, embedder: Embedder):
+            super().__init__(model_name=embedder.name)
+            self._embedder = embedder
 
-    def _get_query_embedding(self, query: str) -> list[float]:
-        return self._embedder.embed_query(query)
+        @classmethod
+        def class_name(cls) -> str:
+            return "RagqaEmbedding"
 
-    async def _aget_query_embedding(self, query: str) -> list[float]:
-        return self._get_query_embedding(query)
+        def _get_query_embedding(self, query: str) -> list[float]:
+            return self._embedder.embed_query(query)
 
-    def _get_text_embedding(self, text: str) -> list[float]:
-        return self._embedder.embed_query(text)
+        async def _aget_query_embedding(self, query: str) -> list[float]:
+            return self._get_query_embedding(query)
 
-    def _get_text_embeddings(self, texts: list[str]) -> list[list[float]]:
-        return self._embedder.embed_texts(texts).tolist()
+        def _get_text_embedding(self, text: str) -> list[float]:
+            return self._embedder.embed_query(text)
+
+        def _get_text_embeddings(self, texts: list[str]) -> list[list[float]]:
+            return self._embedder.embed_texts(texts).tolist()
+
+    return LlamaEmbedding
 
 
 def model_path(settings: Settings) -> Path:

@@ -18,6 +18,10 @@ ingest killed at any point leaves an index the next run repairs (app.store: pass
 document's hash, the running mark triggers a sweep; a root is remembered before its documents are
 written and forgotten only after they are removed), so re-running gives the same index as an
 uninterrupted run. Ingests into one embedded index take turns (a lock file beside it).
+
+An ingest of an embedded index that would change nothing is decided from app.manifest before anything
+heavy is imported, so this module imports Chroma, llama-index, the encoder and the loaders inside the
+functions that need them (a no-op `ragqa ingest` imports none of them).
 """
 
 from __future__ import annotations
@@ -28,16 +32,16 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from tqdm import tqdm
-
-from app import lexical
+from app import manifest
 from app.config import Settings
-from app.corpus import LoadResult, SourceDocument, load_corpora, load_corpus
-from app.embedding import Embedder, load_embedder
 from app.errors import RagqaError
-from app.passages import SPLITTER_VERSION, make_splitter, split_document
-from app.store import DocumentRecord, DocumentVersion, IndexFingerprint, Store
+
+if TYPE_CHECKING:
+    from app.corpus import LoadResult, SourceDocument
+    from app.embedding import Embedder
+    from app.store import DocumentRecord, DocumentVersion, IndexFingerprint, Store
 
 LOCK_FILE = "ingest.lock"
 UPLOADS = "uploads"  # the corpus folder's sub-folder that uploaded files are stored in (app.documents)
@@ -76,6 +80,9 @@ def is_upload(record: DocumentRecord, settings: Settings) -> bool:
 
 
 def fingerprint(settings: Settings, embedder: Embedder) -> IndexFingerprint:
+    from app.passages import SPLITTER_VERSION
+    from app.store import IndexFingerprint
+
     return IndexFingerprint(
         embed_model=embedder.name,
         dimension=embedder.dimension,
@@ -86,13 +93,16 @@ def fingerprint(settings: Settings, embedder: Embedder) -> IndexFingerprint:
 
 
 def open_store(settings: Settings, embedder: Embedder, create: bool = False, rebuild: bool = False) -> Store:
+    from app.store import Store
+
     return Store(settings, fingerprint(settings, embedder), create=create, rebuild=rebuild)
 
 
 @contextlib.contextmanager
 def ingest_lock(settings: Settings):
     """One ingest at a time into an embedded index (the kernel drops the lock of a killed process).
-    A Chroma server's collections have no such lock: one ingest at a time there is the operator's rule."""
+    A Chroma server's collections have no such lock: one ingest at a time there is the operator's rule.
+    Whoever holds the lock may change the index, so the manifest of the last ingest goes first."""
     if settings.chroma_url:
         yield
         return
@@ -100,6 +110,7 @@ def ingest_lock(settings: Settings):
     with open(settings.index_dir / LOCK_FILE, "a") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
+            manifest.invalidate(settings)
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
@@ -108,16 +119,23 @@ def ingest_lock(settings: Settings):
 def ingest(settings: Settings, path: Path | list[Path] | None = None, rebuild: bool = False,
            progress: bool | None = None, exclusive: bool = False) -> IngestReport:
     """Bring the documents of the folders `path` (default: every remembered root) up to date."""
+    started = time.perf_counter()
     roots = [path] if isinstance(path, Path) else path or None
     for root in roots or []:
         if not root.is_dir():
             raise RagqaError(f"no such folder: {root}")
+    found = None if rebuild else manifest.unchanged(settings, roots, exclusive)
+    if found is not None:
+        return IngestReport(unchanged=found.unchanged, warnings=found.warnings, passages_total=found.passages_total,
+                            roots=found.roots, seconds=time.perf_counter() - started)
     return ingest_documents(settings, roots, rebuild=rebuild, progress=progress, exclusive=exclusive)
 
 
 def ingest_files(settings: Settings, root: Path, files: list[Path]) -> tuple[IngestReport, LoadResult]:
     """Add or update these files of `root` (the chat page's and the API's uploads); nothing else changes.
     Returns the report and what was loaded (its `skipped` says which files were not, and why)."""
+    from app.corpus import load_corpus
+
     loaded = load_corpus(root, settings.max_file_bytes, files)
     return ingest_documents(settings, [root], loaded=loaded), loaded
 
@@ -126,6 +144,9 @@ def ingest_documents(settings: Settings, roots: list[Path] | None = None, *, loa
                      rebuild: bool = False, progress: bool | None = None, exclusive: bool = False) -> IngestReport:
     """The one way documents enter the index. `roots` None: every remembered root. `loaded` given: only
     those documents of the (single) root, none removed. `exclusive`: documents of other roots are removed."""
+    from app.corpus import load_corpora
+    from app.embedding import load_embedder
+
     started = time.perf_counter()
     embedder = load_embedder(settings)
     with ingest_lock(settings):
@@ -139,6 +160,8 @@ def ingest_documents(settings: Settings, roots: list[Path] | None = None, *, loa
                 raise RagqaError(f"a folder of this index is gone: {root} (to forget it: ragqa remove {root})")
         scope = {str(root) for root in roots}
         whole_roots = loaded is None
+        # before loading: a file that changes while this ingest runs then differs from the manifest
+        files = manifest.snapshot(roots, settings.max_file_bytes) if whole_roots and not settings.chroma_url else None
         loaded = loaded or load_corpora(roots, settings.max_file_bytes)
         report.warnings += loaded.warnings
         records = store.document_records()
@@ -162,8 +185,36 @@ def ingest_documents(settings: Settings, roots: list[Path] | None = None, *, loa
             store.set_roots([str(root) for root in roots])  # forgotten once their documents are gone
         report.roots = store.roots()
         _finish(store, settings, report)
+        if files is not None:
+            _write_manifest(store, settings, files, loaded, roots, report)
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _write_manifest(store: Store, settings: Settings, files, loaded: LoadResult, roots: list[Path],
+                    report: IngestReport) -> None:
+    """Record what this ingest saw (app.manifest) when running it again on the same files would change
+    nothing: the loaded documents sorted again against the records as they are now must all be unchanged
+    or skipped. (Not always so: a document skipped as the twin of another's old text is added once that
+    other one has been updated.)"""
+    from app import lexical
+
+    records = store.document_records()
+    scope = {str(root) for root in roots}
+    again = IngestReport()
+    current = {document.doc_id for document in loaded.documents}
+    if _sort(loaded.documents, records, scope, again) or \
+            any(record.root in scope and doc_id not in current for doc_id, record in records.items()):
+        return
+    generation = store.generation()
+    outcome = manifest.Unchanged(
+        unchanged=again.unchanged, passages_total=report.passages_total, roots=report.roots,
+        warnings=loaded.warnings + [f"{root} holds no documents" for root in loaded.empty_roots] + again.warnings)
+    manifest.write(settings, files, loaded=[str(root) for root in roots], remembered=report.roots,
+                   exclusive_ok=report.roots == [str(root) for root in roots]
+                   and all(record.root in scope for record in records.values()),
+                   generation=generation, lexical_copy=lexical.copy_folder(lexical.cache_root(settings), generation),
+                   outcome=outcome)
 
 
 def _refuse_emptying(loaded: LoadResult, records) -> None:
@@ -179,6 +230,8 @@ def _refuse_emptying(loaded: LoadResult, records) -> None:
 
 def remove_roots(settings: Settings, folders: list[Path]) -> IngestReport:
     """Forget these remembered folders and remove their documents from the index (their files stay)."""
+    from app.embedding import load_embedder
+
     started = time.perf_counter()
     with ingest_lock(settings):
         store = open_store(settings, load_embedder(settings))
@@ -199,6 +252,8 @@ def remove_roots(settings: Settings, folders: list[Path]) -> IngestReport:
 
 def remove_document(settings: Settings, doc_id: str) -> IngestReport:
     """Remove one document from the index (the caller decides about its file)."""
+    from app.embedding import load_embedder
+
     with ingest_lock(settings):
         store = open_store(settings, load_embedder(settings))
         report = _removing(store, [doc_id] if store.document_record(doc_id) else [])
@@ -218,6 +273,8 @@ def _removing(store: Store, doc_ids: list[str]) -> IngestReport:
 
 
 def _finish(store: Store, settings: Settings, report: IngestReport) -> None:
+    from app import lexical
+
     store.mark_finished(changed=report.changed)
     lexical.ensure_saved(store, settings)
     report.passages_total = store.passage_count()
@@ -255,6 +312,10 @@ def _sort(documents: list[SourceDocument], kept, scope: set[str], report: Ingest
 
 def _embed_and_write(pending, store: Store, embedder: Embedder, settings: Settings, report: IngestReport, show: bool,
                      replacing: set[str]):
+    from tqdm import tqdm
+
+    from app.passages import make_splitter, split_document
+
     splitter = make_splitter(embedder, settings.chunk_tokens, settings.chunk_overlap_tokens)
     bar = tqdm(total=len(pending), unit="doc", desc="ingest", disable=not show, file=sys.stderr)
     group: list[tuple[SourceDocument, list]] = []
@@ -276,6 +337,8 @@ def _embed_and_write(pending, store: Store, embedder: Embedder, settings: Settin
 
 
 def _version(document: SourceDocument, nodes) -> DocumentVersion:
+    from app.store import DocumentVersion
+
     return DocumentVersion(document.doc_id, document.text, document.metadata, document.content_hash, nodes,
                            root=str(document.root), file=document.file, text_hash=document.text_hash,
                            page_starts=tuple(document.page_starts))

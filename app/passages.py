@@ -4,25 +4,30 @@ llama-index's SentenceSplitter does the packing (whole sentences up to a token b
 overlap); we give it the model's own tokenizer, so `chunk_tokens` counts the word pieces
 all-MiniLM-L6-v2 embeds (it truncates at 256), and our punkt sentence function, so it never cuts
 inside "U.S." or a sentence. Offsets are checked here: every passage's text is the document's text
-at start:end, or ingest stops, because citations are built on them.
+at start:end, or ingest stops, because citations are built on them. llama-index is imported by the
+functions that split (ingest); retrieval needs only `date_number`.
 """
 
 from __future__ import annotations
 
 import hashlib
+from typing import TYPE_CHECKING
 
-from llama_index.core import Document
-from llama_index.core.node_parser import SentenceSplitter
-from llama_index.core.schema import NodeRelationship, RelatedNodeInfo, TextNode
-
-from app.corpus import SourceDocument
-from app.embedding import Embedder
 from app.sentences import split_sentences
+
+if TYPE_CHECKING:
+    from llama_index.core.node_parser import SentenceSplitter
+    from llama_index.core.schema import TextNode
+
+    from app.corpus import SourceDocument
+    from app.embedding import Embedder
 
 SPLITTER_VERSION = 4  # bump when the splitting logic changes, so old indexes ask for a rebuild
 
 
 def make_splitter(embedder: Embedder, chunk_tokens: int, overlap_tokens: int) -> SentenceSplitter:
+    from llama_index.core.node_parser import SentenceSplitter
+
     return SentenceSplitter(
         chunk_size=chunk_tokens,
         chunk_overlap=overlap_tokens,
@@ -46,6 +51,9 @@ def date_number(date: str) -> int:
 
 def split_document(document: SourceDocument, splitter: SentenceSplitter) -> list[TextNode]:
     """Passages of one document as llama-index nodes carrying our metadata."""
+    from llama_index.core import Document
+    from llama_index.core.schema import NodeRelationship, RelatedNodeInfo, TextNode
+
     chunks = splitter.get_nodes_from_documents([Document(text=document.text, id_=document.doc_id)])
     nodes: list[TextNode] = []
     cursor = 0

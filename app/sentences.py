@@ -9,12 +9,34 @@ fact an answer needs. Here the same punkt model gets the abbreviations common in
 from __future__ import annotations
 
 import functools
+import importlib.util
 import re
+import sys
 from pathlib import Path
 
-import llama_index.core
-import nltk
-from nltk.tokenize.punkt import PunktTokenizer
+# Importing nltk imports all of NLTK, and with it scipy.stats and scikit-learn, for two optional features
+# we never use (Fisher's exact test among the collocation measures, the scikit-learn classifier
+# wrapper): ~1 s of every `ragqa ask`, more than punkt itself. NLTK imports both inside
+# `try ... except ImportError` and falls back to a stub, so while it loads they are refused (unless
+# something imported them already) and they import normally afterwards. Only app.sentences imports nltk.
+NLTK_UNUSED_OPTIONAL = ("scipy.stats", "sklearn")
+
+
+def _import_nltk():
+    refused = [name for name in NLTK_UNUSED_OPTIONAL if name not in sys.modules]
+    for name in refused:
+        sys.modules[name] = None  # type: ignore[assignment]  # "import halted": ImportError for nltk
+    try:
+        import nltk
+        from nltk.tokenize.punkt import PunktTokenizer
+    finally:
+        for name in refused:
+            if sys.modules.get(name, False) is None:
+                del sys.modules[name]
+    return nltk, PunktTokenizer
+
+
+nltk, PunktTokenizer = _import_nltk()
 
 EXTRA_ABBREVIATIONS = {
     "u.s", "u.s.a", "u.k", "u.n", "e.u", "mr", "mrs", "ms", "dr", "sen", "rep", "gov", "gen", "lt",
@@ -32,11 +54,17 @@ LIST_ITEM_LINE = re.compile(rf"(?<=\n){LIST_MARKER}")
 TERMINAL_OR_JOINER = re.compile(r"[.!?,;:\-–—(]$|\b(and|or|of|the|to|in|for|a|an)$")
 
 
+def nltk_data_folder() -> Path:
+    """The NLTK data llama-index-core ships (punkt, stop words), found without importing llama_index.core,
+    which imports the whole framework."""
+    return Path(importlib.util.find_spec("llama_index.core").origin).parent / "_static" / "nltk_cache"
+
+
 @functools.cache
 def _tokenizer() -> PunktTokenizer:
-    nltk_cache = Path(llama_index.core.__file__).parent / "_static" / "nltk_cache"
-    if str(nltk_cache) not in nltk.data.path:
-        nltk.data.path.insert(0, str(nltk_cache))
+    nltk_cache = str(nltk_data_folder())
+    if nltk_cache not in nltk.data.path:
+        nltk.data.path.insert(0, nltk_cache)
     tokenizer = PunktTokenizer("english")
     tokenizer._params.abbrev_types.update(EXTRA_ABBREVIATIONS)
     return tokenizer

@@ -1,7 +1,7 @@
 """The only module that talks to Chroma: an embedded PersistentClient, or an HttpClient for a server.
 
-Two collections: `<name>_passages` (vectors, passage text, metadata; written and queried through
-llama-index's ChromaVectorStore) and `<name>_documents` (one record per document: full text,
+Two collections: `<name>_passages` (vectors, passage text, metadata; written as llama-index's
+ChromaVectorStore writes them, queried directly: see `dense`) and `<name>_documents` (one record per document: full text,
 metadata, content hash). Keeping the incremental-ingest bookkeeping in Chroma itself, rather than
 in llama-index's IngestionPipeline docstore on local disk, means a Chroma server holds everything
 and several machines can share it. The passages collection's metadata records the embedding model
@@ -22,21 +22,24 @@ touches that folder's documents only (app.ingest).
 
 from __future__ import annotations
 
+import functools
 import json
 import uuid
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
 import chromadb
 from chromadb.config import Settings as ChromaSettings
-from llama_index.core.schema import TextNode
-from llama_index.core.vector_stores.utils import metadata_dict_to_node, node_to_metadata_dict
-from llama_index.vector_stores.chroma import ChromaVectorStore
 
 from app.config import Settings, offline_environment
 from app.corpus import page_of
 from app.errors import IndexMismatch, RagqaError
 from app.validation import check_index_exists
+
+if TYPE_CHECKING:  # llama-index is imported by what writes passages (ingest), never by what reads them
+    from llama_index.core.schema import TextNode
+    from llama_index.vector_stores.chroma import ChromaVectorStore
 
 PLACEHOLDER_VECTOR = [1.0]  # document records are looked up by id, never by similarity
 STORE_LAYOUT = 4  # bump when what is stored per passage or document changes (2: content_hash on passages;
@@ -98,6 +101,16 @@ class DocumentVersion:
         return {**self.metadata, "content_hash": self.content_hash, "passages": len(self.nodes),
                 "ragqa_root": self.root, "ragqa_file": self.file, "text_hash": self.text_hash,
                 "page_starts": json.dumps(list(self.page_starts))}
+
+
+@dataclass(frozen=True)
+class StoredPassage:
+    """A passage as Chroma holds it: id, text and its flat metadata (doc_id, title, publisher, date, url,
+    start, end, page, date_int, content_hash, and llama-index's own keys)."""
+
+    id: str
+    text: str
+    metadata: dict
 
 
 @dataclass
@@ -188,7 +201,13 @@ class Store:
                 f"the index at {self.location} was built with other settings ({fingerprint.differences(found)}); "
                 "run `ragqa ingest --rebuild` to rebuild it"
             )
-        self.vector_store = ChromaVectorStore(chroma_collection=self.passages)
+
+    @functools.cached_property
+    def vector_store(self) -> ChromaVectorStore:
+        """llama-index's view of the passages collection (for removing a document's passages)."""
+        from llama_index.vector_stores.chroma import ChromaVectorStore
+
+        return ChromaVectorStore(chroma_collection=self.passages)
 
     def _collection_names(self) -> set[str]:
         return {getattr(c, "name", c) for c in self.client.list_collections()}
@@ -245,6 +264,8 @@ class Store:
         # ChromaVectorStore.add calls collection.add, which keeps an existing id's old metadata;
         # a re-written passage must carry its document's new hash, so we upsert with the same
         # node-to-metadata conversion llama-index uses (its query side reads these rows back).
+        from llama_index.core.vector_stores.utils import node_to_metadata_dict
+
         for start in range(0, len(nodes), BATCH):
             chunk = nodes[start:start + BATCH]
             metadatas = []
@@ -295,6 +316,11 @@ class Store:
     def passage_count(self) -> int:
         return self.passages.count()
 
+    def document_count(self) -> int:
+        """Documents in the index, counted by Chroma (the reserved marks are records too, not documents)."""
+        marks = self.documents.get(ids=[RUNNING_MARK, GENERATION_MARK, ROOTS_MARK], include=[])
+        return self.documents.count() - len(marks["ids"])
+
     def lexical_rows(self):
         """(id, text, title) of every passage, read a batch at a time (what app.lexical indexes)."""
         offset = 0
@@ -306,13 +332,18 @@ class Store:
                 return
             offset += BATCH
 
-    def nodes(self, ids: list[str]) -> dict[str, TextNode]:
-        """The passages with these ids (those still stored) as llama-index nodes, by id."""
-        nodes = {}
+    def passages_by_id(self, ids: list[str]) -> dict[str, StoredPassage]:
+        """The passages with these ids (those still stored), by id."""
+        found_passages = {}
         for start in range(0, len(ids), BATCH):
             found = self.passages.get(ids=ids[start:start + BATCH], include=["documents", "metadatas"])
             for pid, text, metadata in zip(found["ids"], found["documents"], found["metadatas"]):
-                node = metadata_dict_to_node(metadata, text=text)
-                node.id_ = pid
-                nodes[pid] = node
-        return nodes
+                found_passages[pid] = StoredPassage(pid, text, metadata)
+        return found_passages
+
+    def dense(self, embedding: list[float], k: int, where: dict | None = None) -> list[tuple[StoredPassage, float]]:
+        """The `k` passages nearest to `embedding` (those `where` accepts), nearest first, with their cosine
+        distance: the query llama-index's ChromaVectorStore makes, without importing llama-index (app.retrieve)."""
+        found = self.passages.query(query_embeddings=embedding, n_results=k, **({"where": where} if where else {}))
+        return [(StoredPassage(pid, text, metadata), distance) for pid, text, metadata, distance in
+                zip(found["ids"][0], found["documents"][0], found["metadatas"][0], found["distances"][0])]

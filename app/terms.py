@@ -13,10 +13,10 @@ import re
 import threading
 from collections import Counter
 from collections.abc import Iterable
-from pathlib import Path
 
-import llama_index.core
 import Stemmer
+
+from app.sentences import nltk_data_folder
 
 WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'’]*")  # hyphens separate: "per-country" -> per, country
 LOWERCASE_WORD = re.compile(r"(?<![\w’'])[a-z][a-z’'\-]+")
@@ -30,7 +30,7 @@ QUESTION_WORDS = {
 
 @functools.cache
 def _stopwords() -> frozenset[str]:
-    path = Path(llama_index.core.__file__).parent / "_static/nltk_cache/corpora/stopwords/english"
+    path = nltk_data_folder() / "corpora" / "stopwords" / "english"
     words = set(path.read_text(encoding="utf-8").split()) if path.exists() else set()
     return frozenset(words | QUESTION_WORDS)
 

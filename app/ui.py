@@ -42,6 +42,7 @@ from app.schema import VIEW_PATH, Answer, Citation, DocumentInfo
 from app.validation import check_date
 
 ABSTAINED_NOTE = "No source to show. Try other words, or see the Documents tab for what the corpus covers."
+LISTING_PLACEHOLDER = "<p>Listing the documents…</p>"
 DOCUMENTS_POLL_SECONDS = 3.0  # how often an open page asks whether the index changed (one small read)
 ANY_PUBLISHER = "any publisher"
 MODES = {"extractive": "Extractive answer: sentences quoted from the sources.",
@@ -298,7 +299,9 @@ def build_ui(assistant, desk) -> gr.Blocks:
                 if examples:
                     gr.Examples(examples, inputs=box, label="Example questions")
             with gr.Tab("Documents", elem_id="documents-tab"):
-                table = gr.HTML(render_documents(assistant.documents()), elem_id="documents")
+                # filled when a page opens (page.load below): listing every document at start-up made it grow
+                # with the index, and the list went into every page's config only to be replaced at once
+                table = gr.HTML(LISTING_PLACEHOLDER, elem_id="documents")
                 key = gr.Textbox(label="API key (needed to change documents)", type="password", elem_id="key",
                                  visible=editable and bool(settings.api_key))
                 with gr.Group(visible=editable):

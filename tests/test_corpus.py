@@ -117,3 +117,11 @@ def test_documents_are_read_as_their_readable_text_with_their_own_metadata(tmp_p
     assert docs["page"].metadata["author"] == "Jane Doe" and docs["page"].metadata["description"] == "About tariffs"
     assert docs["report"].metadata["title"] == "Annual Report"
     assert docs["report"].metadata["author"] == "GAO" and docs["report"].metadata["date"] == "2024-03-01"
+
+
+def test_an_edited_sources_json_is_read_again_by_the_same_process(tmp_path):
+    write(tmp_path / "a.txt", "Huawei built a data center in Algeria.")
+    write(tmp_path / "SOURCES.json", json.dumps([{"file": "a.txt", "publisher": "First"}]))
+    assert load_corpus(tmp_path).documents[0].metadata["publisher"] == "First"
+    write(tmp_path / "SOURCES.json", json.dumps([{"file": "a.txt", "publisher": "Second one"}]))
+    assert load_corpus(tmp_path).documents[0].metadata["publisher"] == "Second one"

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from llama_index.core.vector_stores.utils import metadata_dict_to_node
 from llama_index.retrievers.bm25 import BM25Retriever
 
 from app import lexical
@@ -28,10 +29,11 @@ def test_ranking_is_llama_index_bm25s(coverage):
     store = open_store(coverage, load_embedder(coverage))
     index = lexical.current_index(store, coverage)
     rows = list(store.lexical_rows())
-    nodes = store.nodes([pid for pid, _text, _title in rows])
-    for node in nodes.values():  # what our BM25 was before: llama-index's, over title and text
+    stored = store.passages_by_id([pid for pid, _text, _title in rows])
+    nodes = [metadata_dict_to_node(passage.metadata, text=passage.text) for passage in stored.values()]
+    for node in nodes:  # what our BM25 was before: llama-index's, over title and text
         node.excluded_embed_metadata_keys = [key for key in node.metadata if key != "title"]
-    reference = BM25Retriever.from_defaults(nodes=list(nodes.values()), similarity_top_k=10)
+    reference = BM25Retriever.from_defaults(nodes=nodes, similarity_top_k=10)
     for query in QUERIES:
         expected = [(item.node.node_id, round(item.score, 4)) for item in reference.retrieve(query) if item.score > 0]
         found = [(hit.passage_id, round(hit.score, 4)) for hit in index.search(query, 10)]

@@ -9,7 +9,7 @@ import pytest
 from tokenizers import Tokenizer
 
 from app.embedding import PACKAGED_NAME, load_embedder, model_path
-from app.quantized import QuantizedEncoder, open_quantized_encoder, quantized_file
+from app.quantized import QuantizedEncoder, open_quantized_encoder, quantized_file, weights_digest
 from tests.conftest import coverage_corpus_dir, make_settings
 
 SENTENCES = [
@@ -86,3 +86,15 @@ def test_unwritable_cache_is_made_in_a_temporary_folder(tmp_path):
     settings = make_settings(tmp_path, model_cache_dir=blocked / "cache")
     vectors = _open(settings).embed_texts(SENTENCES)
     assert vectors.shape == (len(SENTENCES), 384)
+
+
+def test_a_remembered_weights_hash_follows_the_weights(tmp_path):
+    model = tmp_path / "model"
+    model.mkdir()
+    weights = model / "model.safetensors"
+    weights.write_bytes(b"first weights")
+    cache = tmp_path / "cache"
+    first = weights_digest(model)
+    assert weights_digest(model, cache) == first and weights_digest(model, cache) == first  # hashed, then read back
+    weights.write_bytes(b"other weights, replaced")
+    assert weights_digest(model, cache) == weights_digest(model) != first

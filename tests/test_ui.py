@@ -73,12 +73,9 @@ class FakeStore:  # build_ui reads nothing from it until the page loads
         return ""
 
 
-class Holder:
+class Holder:  # nor the documents: they are listed when a page opens, not at start-up
     def __init__(self, settings):
         self.settings, self.store = settings, FakeStore()
-
-    def documents(self):
-        return []
 
 
 @pytest.mark.parametrize(("host", "key", "offered"), [("127.0.0.1", None, True), ("0.0.0.0", None, False),
