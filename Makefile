@@ -11,7 +11,7 @@ export GRADIO_ANALYTICS_ENABLED := False
 
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: setup corpus index run test bench clean
+.PHONY: setup corpus index run test test-llm bench clean
 
 ## setup: create .venv and install the pinned set (idempotent; torch's CPU build first)
 setup: $(STAMP) $(CHROMIUM)
@@ -44,6 +44,12 @@ run: index
 test: setup corpus
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
+
+## test-llm: generative answers against a real llama.cpp server with SmolLM2-135M (installs both once; the first
+## time builds llama.cpp, ~12 min): the real_llm tests, ragqa eval --llm on both eval sets' test splits, README's
+## llm figures and docs/llm_sample.md (long: not part of test)
+test-llm: setup corpus
+	bash scripts/test_llm.sh
 
 clean:
 	rm -rf $(VENV) index/chroma.sqlite3 index/*/ eval/.work

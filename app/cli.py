@@ -60,6 +60,8 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--thresholds", type=Path, help="TOML of minimums/maximums; exit 1 when missed")
     evaluate.add_argument("--distractors", type=Path, metavar="DIR",
                           help="also run over an index of the corpus plus DIR and report the drop")
+    evaluate.add_argument("--limit", type=int, metavar="N",
+                          help="score N of the cases, spread evenly over them in file order (default: all)")
     evaluate.add_argument("--llm", action="store_true",
                           help="answer through the OpenAI-compatible LLM (RAGQA_LLM_* settings) and add citation metrics")
     evaluate.add_argument("--llm-base-url", metavar="URL", help="with --llm: the server (default: RAGQA_LLM_BASE_URL)")
@@ -176,7 +178,7 @@ def run_eval(args, settings: Settings) -> int:
         settings = prepare(args.eval_set, settings, EVAL / ".work", progress=sys.stderr.isatty())
     else:
         files = args.cases or eval_sets()["coverage"].case_files()
-    cases = [case for path in files for case in ev.load_cases(path)]
+    cases = ev.spread([case for path in files for case in ev.load_cases(path)], args.limit)
     thresholds = ev.load_thresholds(args.thresholds, args.eval_set) if args.thresholds else None
     retrievers = list(RETRIEVERS) if args.retriever == "all" else [args.retriever]
     summaries, results = ev.evaluate(settings, cases, retrievers, args.distractors)

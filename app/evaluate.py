@@ -71,6 +71,16 @@ def load_cases(path: Path) -> list[EvalCase]:
     return cases
 
 
+def spread(cases: list[EvalCase], limit: int | None) -> list[EvalCase]:
+    """`limit` of the cases, evenly spaced in their order (cases are grouped by document, so the
+    chosen ones come from across the file), or all of them when `limit` is None or not smaller."""
+    if limit is not None and limit < 1:
+        raise RagqaError("--limit must be at least 1")
+    if limit is None or limit >= len(cases):
+        return cases
+    return [cases[i * len(cases) // limit] for i in range(limit)]
+
+
 @dataclass
 class CaseResult:
     case: EvalCase

@@ -40,7 +40,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from scripts.load import run_load  # noqa: E402
-from tests.chroma_server import free_port  # noqa: E402
+from tests.local_server import free_port  # noqa: E402
 
 RESULTS: dict = {}
 BASELINE = "d30c2e4"  # main before issue 15: fp32 PyTorch encoder, BM25 in memory, one lock

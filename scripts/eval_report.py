@@ -54,12 +54,27 @@ def main() -> None:
         blocks.append(f"**{name}** ({len(dev)} dev / {len(test)} test cases):\n\n{table(columns)}")
         print(f"{name}: dev {ev.headline('hybrid', dev_summary['hybrid'])}\n{name}: test "
               f"{ev.headline('hybrid', test_summaries['hybrid'])}", flush=True)
-    readme = args.readme.read_text(encoding="utf-8")
-    if START not in readme or END not in readme:
-        raise SystemExit(f"{args.readme} has no {START} ... {END} block")
-    head, rest = readme.split(START, 1)
-    _, tail = rest.split(END, 1)
-    args.readme.write_text(f"{head}{START}\n" + "\n\n".join(blocks) + f"\n{END}{tail}", encoding="utf-8")
+    replace_block(args.readme, START, END, "\n\n".join(blocks))
+
+
+def _split(path: Path, start: str, end: str) -> tuple[str, str, str]:
+    content = path.read_text(encoding="utf-8")
+    if start not in content or end not in content:
+        raise SystemExit(f"{path} has no {start} ... {end} block")
+    head, rest = content.split(start, 1)
+    inside, tail = rest.split(end, 1)
+    return head, inside.strip("\n"), tail
+
+
+def read_block(path: Path, start: str, end: str) -> str:
+    """The text between the markers `start` and `end` of a file (README's written blocks)."""
+    return _split(path, start, end)[1]
+
+
+def replace_block(path: Path, start: str, end: str, text: str) -> None:
+    """Replace what stands between the markers with `text` (scripts/llm_report.py writes its block so too)."""
+    head, _, tail = _split(path, start, end)
+    path.write_text(f"{head}{start}\n{text}\n{end}{tail}", encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -10,8 +10,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 
-from tests.chroma_server import free_port
 from tests.conftest import coverage_corpus_dir
+from tests.local_server import free_port
 
 RAGQA = [sys.executable, "-m", "app.cli"]
 

@@ -141,6 +141,14 @@ def test_bad_case_files_are_rejected_with_the_line(tmp_path, line, message):
     assert "cases.jsonl:1" in str(problem.value)
 
 
+def test_limit_spreads_the_chosen_cases_over_the_file():
+    cases = [ev.EvalCase(id=f"c{i}", question="q?", answerable=False) for i in range(10)]
+    assert [c.id for c in ev.spread(cases, 4)] == ["c0", "c2", "c5", "c7"]
+    assert ev.spread(cases, None) == cases and ev.spread(cases, 10) == cases and ev.spread(cases, 50) == cases
+    with pytest.raises(RagqaError, match="at least 1"):
+        ev.spread(cases, 0)
+
+
 def test_duplicate_ids_are_rejected(tmp_path):
     path = tmp_path / "cases.jsonl"
     path.write_text('{"id": "a", "question": "q", "answerable": false}\n' * 2)

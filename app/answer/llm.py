@@ -13,6 +13,12 @@ empty reply) becomes one `GenerationFailed` with a short reason. The whole gener
 `settings.llm_timeout`: the HTTP client's own timeout limits each read, but a server that trickles
 tokens forever would pass that, so the call runs in a worker thread and the reader stops waiting
 at the deadline (the trade-off: the abandoned thread lingers until its read timeout ends it).
+
+Before its first generation the client asks the server which models it serves (GET /models, within
+the same deadline): some servers answer a model name they do not serve with their default model
+(llama-cpp-python's server does), so a mistyped RAGQA_LLM_MODEL would otherwise go unnoticed. A model
+the list does not hold (nor as "<name>:latest", Ollama's spelling) is a fault like any other; a server
+without the listing is trusted. A confirmed model is not asked about again.
 """
 
 from __future__ import annotations
@@ -86,9 +92,14 @@ class LLMClient:
 
         self.timeout = settings.llm_timeout
         self.streaming = settings.llm_stream
+        self.model = settings.llm_model
+        self.model_confirmed = False  # set once the server's model list holds it (or it has no list)
+        base_url, api_key = settings.llm_base_url.rstrip("/"), settings.llm_api_key or "unused"
+        # the model list is read with the openai client OpenAILike itself runs on (llama-index has no call for it)
+        self._listing = {"base_url": base_url, "api_key": api_key, "timeout": settings.llm_timeout, "max_retries": 0}
         self.llm = OpenAILike(
-            model=settings.llm_model, api_base=settings.llm_base_url.rstrip("/"),
-            api_key=settings.llm_api_key or "unused", is_chat_model=True, is_function_calling_model=False,
+            model=settings.llm_model, api_base=base_url, api_key=api_key, is_chat_model=True,
+            is_function_calling_model=False,
             max_tokens=settings.llm_max_tokens, temperature=settings.llm_temperature,
             timeout=settings.llm_timeout, max_retries=0,  # a retry would double the wait; we fall back instead
         )
@@ -129,6 +140,8 @@ class LLMClient:
         # finish_reason is read there (a streamed one comes in a last chunk with an empty delta).
         reason = ""
         try:
+            if not self.model_confirmed:
+                self._confirm_model()
             if self.streaming:
                 responses = self.llm.stream_chat(chat)
                 try:
@@ -148,20 +161,43 @@ class LLMClient:
         except Exception as problem:  # any backend fault means "use the extractive answer", never a 500
             pieces.put(("error", describe_fault(problem)))
 
+    def _confirm_model(self) -> None:
+        """Raise ModelNotServed when the server lists its models and ours is not among them."""
+        import openai
+
+        try:
+            served = [model.id for model in openai.OpenAI(**self._listing).models.list()]
+        except openai.APIStatusError:  # no model listing (404, 405...): nothing to check against
+            self.model_confirmed = True
+            return
+        if served and self.model not in served and f"{self.model}:latest" not in served:
+            raise ModelNotServed(f"the LLM server does not serve model {self.model!r} (it serves: "
+                                 f"{', '.join(served[:5])}{', ...' if len(served) > 5 else ''})")
+        self.model_confirmed = True
+
 
 def _finish_reason(raw) -> str:
     choices = getattr(raw, "choices", None) or []
     return (getattr(choices[0], "finish_reason", None) or "") if choices else ""
 
 
+class ModelNotServed(Exception):
+    """The server's model list does not hold the configured model."""
+
+
 def describe_fault(problem: Exception) -> str:
     """A short reason for the note the user sees (no stack, no secrets)."""
+    import httpx
     import openai
 
+    if isinstance(problem, ModelNotServed):
+        return str(problem)
     if isinstance(problem, openai.APITimeoutError):
         return "the LLM server timed out"
     if isinstance(problem, openai.APIConnectionError):
         return "cannot reach the LLM server"
     if isinstance(problem, openai.APIStatusError):
         return f"the LLM server answered HTTP {problem.status_code}"
+    if isinstance(problem, httpx.TransportError):  # raised as is, unwrapped, while a stream is being read
+        return "the connection to the LLM server broke off"
     return f"the LLM server sent a reply that could not be read ({type(problem).__name__})"
