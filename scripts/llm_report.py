@@ -29,6 +29,7 @@ import os
 import random
 import re
 import sys
+from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -64,6 +65,7 @@ def figures(run: dict) -> dict[str, str]:
     fallbacks = sum(answer["mode"] == "extractive" for answer in answers)
     failed = sum(answer["mode"] == "extractive" and answer["note"].startswith("Generation failed") for answer in answers)
     unsupported = fallbacks - failed
+    reasons = Counter(item["reason"].split(":")[0] for answer in answers for item in answer["dropped"])
     written = kept + dropped
     return {
         "cases": f"{len(answers)}",
@@ -71,6 +73,7 @@ def figures(run: dict) -> dict[str, str]:
         "unsupported-claim rate of what reached the user": f"{summary['llm_unsupported_claim_rate']:.3f}",
         "fallback rate (the extractive answer shown)": f"{summary['llm_fallback_rate']:.3f} ({fallbacks})",
         "fallbacks: nothing supported / generation failed": f"{unsupported} / {failed}",
+        "dropped sentences by reason": ", ".join(f"{reason} {count}" for reason, count in reasons.most_common()) or "none",
         "answers the model refused (abstained)": f"{refused / len(answers):.3f} ({refused})",
         "citation recall / precision of the model": f"{summary['llm_citation_recall']:.3f} / "
                                                      f"{summary['llm_citation_precision']:.3f}" if written else "no statements",

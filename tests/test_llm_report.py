@@ -49,6 +49,7 @@ def test_figures_count_kept_dropped_fallbacks_and_refusals():
     assert shown["fallback rate (the extractive answer shown)"] == "0.250 (1)"
     assert shown["fallbacks: nothing supported / generation failed"] == "0 / 1"
     assert shown["answers the model refused (abstained)"] == "0.250 (1)"
+    assert shown["dropped sentences by reason"] == "missing 2"
     assert shown["latency per answer, p50 / p95 (s)"] == "12.3 / 20.0"
     assert figures(run([FALLBACK]))["generated sentences kept"] == "none written"
 
