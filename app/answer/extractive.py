@@ -142,6 +142,9 @@ def amount_asked(question: str) -> str | None:
     return None
 
 
+# The question asks what something is called: a country or nationality is not that name.
+THING_NAME_ASKED = re.compile(r"\bcalled\b|\bname of (?:the|this|that|its|their) (?!(?:official|person|country|city|state|place))|"
+                              r"\b(?:its|their) names?\b", re.I)
 COUNTRY_QUESTION = re.compile(rf"{WHICH} (countr(?:y|ies)|nations?)\b", re.I)
 
 
@@ -262,6 +265,8 @@ class QuestionProfile:
             return any(word.lower() not in self.question_words for word in institution_names(self.institution, text))
         names = {m.group(0) for m in NAME_PATTERN.finditer(text)
                  if stats.is_name(m.group(0)) and not DESCRIPTIVE.search(m.group(0)) and not stats.is_topic(m.group(0))}
+        if THING_NAME_ASKED.search(self.text):
+            names = {name for name in names if not countries_in(name)}  # "China's models" names no model
         return any(not self.names_asked(name) and not _abbreviates(name, self.question_words) for name in names)
 
     def names_asked(self, name: str) -> bool:
