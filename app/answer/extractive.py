@@ -428,10 +428,13 @@ class ExtractiveAnswerer:
         document_texts: dict[str, list[str]] = {}
         for passage in passages:
             document_texts.setdefault(passage.doc_id, []).append(passage.text)
+        in_document: dict[str, dict[str, float]] = {}  # the same for every passage of one document
         for rank, passage in enumerate(passages):
-            others = "\n".join(text for text in document_texts[passage.doc_id] if text is not passage.text)
-            in_context = profile.context_features(
-                f"{passage.title}\n{passage.publisher}\n{passage.date}\n{passage.text}\n{others}")
+            if passage.doc_id not in in_document:
+                retrieved = "\n".join(document_texts[passage.doc_id])
+                in_document[passage.doc_id] = profile.context_features(
+                    f"{passage.title}\n{passage.publisher}\n{passage.date}\n{retrieved}")
+            in_context = in_document[passage.doc_id]
             spans = sentence_spans(passage.text)
             for index, (start, end) in enumerate(spans):
                 text = passage.text[start:end]
