@@ -115,7 +115,7 @@ class Assistant:
         self.refresh_if_changed()
         started = time.perf_counter()
         passages = self.retriever.retrieve(question, self.check_k(k), retriever or self.settings.retriever, filters)
-        passages = [passage for passage in passages if self._is_current(passage)]
+        passages, texts = self._current(passages)
         retrieved = time.perf_counter()
         timings = {"retrieve": round((retrieved - started) * 1000, 1)}
         if self.generator is None or not passages:
@@ -128,7 +128,7 @@ class Assistant:
                 else:
                     generated = event
             answer = self._from_generated(question, passages, generated)
-        verify_citations(answer.citations, self.document_text)
+        verify_citations(answer.citations, lambda doc_id: texts.get(doc_id) or self.document_text(doc_id))
         self._locate(answer.citations)
         timings["answer"] = round((time.perf_counter() - retrieved) * 1000, 1)
         answer.timings_ms = timings
@@ -216,11 +216,20 @@ class Assistant:
                 self._texts.popitem(last=False)
         return text
 
-    def _is_current(self, passage: Passage) -> bool:
-        """Whether the stored document still holds this passage (see the module docstring)."""
-        def holds(text):
-            return text is not None and text[passage.start:passage.end] == passage.text
-        return holds(self.document_text(passage.doc_id)) or holds(self.document_text(passage.doc_id, refresh=True))
+    def _current(self, passages: list[Passage]) -> tuple[list[Passage], dict[str, str]]:
+        """The passages their document's current text still holds (see the module docstring), and
+        those texts: one text per document for the whole answer, so that two passages of one document
+        retrieved from either side of a rewrite are never both kept, and citations are verified against
+        the text they were chosen from."""
+        texts: dict[str, str | None] = {}
+        for passage in passages:
+            if passage.doc_id not in texts:
+                texts[passage.doc_id] = self.document_text(passage.doc_id)
+            text = texts[passage.doc_id]
+            if text is None or text[passage.start:passage.end] != passage.text:
+                texts[passage.doc_id] = self.document_text(passage.doc_id, refresh=True)
+        kept = [p for p in passages if (text := texts[p.doc_id]) is not None and text[p.start:p.end] == p.text]
+        return kept, {doc_id: text for doc_id, text in texts.items() if text is not None}
 
     def documents(self) -> list[DocumentInfo]:
         return sorted((self.document_info(record) for record in self.store.document_records().values()),

@@ -94,9 +94,10 @@ class Settings(BaseSettings):
     model_cache_dir: Path = Field(
         Path.home() / ".cache" / "ragqa", description="Where the int8 copy of the model and the lexical index caches of Chroma servers are kept."
     )
-    abstain_threshold: float = Field(
-        0.188, ge=0.0, le=1.0, description="Minimum evidence (0-1) for an answer; below it the answer abstains "
-        "(scripts/fit_evidence.py: the middle of the range that gets the most eval cases right)."
+    abstain_threshold: float | None = Field(
+        None, ge=0.0, le=1.0, description="Minimum probability (0-1) the fitted model must give the best quote for an "
+        "answer; below it the answer abstains. Unset = the threshold fitted with the model (app/answer/model.json, "
+        "scripts/fit_answerer.py: the best balanced score out of fold on the dev splits)."
     )
     refresh_seconds: float = Field(
         10.0, ge=0.0, le=86400.0, description="How often, at most, a running assistant checks whether an ingest "

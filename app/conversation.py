@@ -2,7 +2,9 @@
 
 `condense(question, history_questions)` turns a follow-up such as "and in which month was that?" or
 "what about Egypt?" into a question that stands on its own, by putting the earlier question it leans
-on in front of it (no LLM: a few plain rules). The chat page and /v1/chat/completions both use it.
+on in front of it (no LLM: a few plain rules); one that asks with its own question word ("and when
+was that?") is read against the previous answer when there is one. The chat page and
+/v1/chat/completions both use it, before retrieval.
 
 `ask_in_turn` is how every interface reaches a shared Assistant: one call at a time (the BM25
 retriever keeps per-call state, and on two cores parallel model calls gain nothing). `stream_in_turn`
@@ -44,13 +46,17 @@ def is_follow_up(question: str) -> bool:
     return not named  # a pronoun and no name of its own: it points back
 
 
-def condense(question: str, history_questions: list[str], max_chars: int | None = None) -> str:
+def condense(question: str, history_questions: list[str], max_chars: int | None = None,
+             previous_answer: str | None = None) -> str:
     """The question made self-standing against the earlier user questions (oldest first).
 
     A follow-up gets the (itself resolved) previous question after it when it asks with its own
     question word ("when was that: What did Malaysia decide ...?"), in front of it otherwise; "what about X?" gets
     the last self-standing question instead, so "what about Egypt?" after "what about Kenya?"
     replaces Kenya rather than adding to it. With `max_chars`, the context is cut to fit.
+    With `previous_answer` (the text of the answer to the previous question), a follow-up that asks
+    with its own question word is read against that answer instead: "when was that?" asks about
+    what was said ("The same month, Malaysia retracted ..."), whose sentence-before holds the month.
     """
     question = " ".join(question.split())
     history = [" ".join(q.split()) for q in history_questions if q and q.strip()]
@@ -62,6 +68,8 @@ def condense(question: str, history_questions: list[str], max_chars: int | None 
     else:
         context = condense(history[-1], history[:-1])
     asking = _own_question(question)
+    if asking and previous_answer:
+        context = " ".join(previous_answer.split())
     if max_chars is not None:
         room = max_chars - len(asking or question) - 2
         if room <= 0:
@@ -87,10 +95,21 @@ def _own_question(question: str) -> str | None:
     return match.group(1).rstrip(" ?") if match else None
 
 
+CITATION_MARKER = re.compile(r"\s*\[\d+\]")
+
+
 def _resolved(assistant, question: str, history_questions: list[str] | None) -> str:
-    """The question as typed, checked, then resolved against the history."""
+    """The question as typed, checked, then resolved against the history: a follow-up that asks with
+    its own question word is resolved against the previous question's answer (asked again: answers are
+    deterministic, and the interfaces then need to keep only the questions), when there is one."""
     question = assistant.check_question(question)
-    return condense(question, history_questions or [], assistant.settings.max_question_chars)
+    history = [q for q in history_questions or [] if q and q.strip()]
+    limit = assistant.settings.max_question_chars
+    previous_answer = None
+    if history and is_follow_up(question) and _own_question(question):
+        previous = assistant.ask(condense(history[-1], history[:-1], limit))
+        previous_answer = None if previous.abstained else CITATION_MARKER.sub("", previous.answer)
+    return condense(question, history, limit, previous_answer)
 
 
 def ask_in_turn(assistant, question: str, history_questions: list[str] | None = None, **options) -> Answer:

@@ -4,7 +4,7 @@
 - whitehouse: a subset of ../shared/whitehouse (eval/whitehouse/documents.tsv lists it: the
   documents cases were written from, and distractors from all six folders) and eval/whitehouse/*.jsonl.
 Cases are split by document: a document's cases are all in dev or all in test. The answerer is
-fitted on dev (scripts/fit_evidence.py); test is only scored, and `make test` gates on it.
+fitted on dev (scripts/fit_answerer.py); test is only scored, and `make test` gates on it.
 
 `prepare(name, settings, workdir)` lays out the set's corpus and brings its index up to date
 (incremental, so a second run costs seconds), and returns settings that point at it.

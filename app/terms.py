@@ -50,11 +50,16 @@ def words(text: str) -> list[str]:
     return [w.strip("'’").lower() for w in WORD.findall(text)]
 
 
-def content_terms(text: str) -> set[str]:
+def content_term_sequence(text: str) -> list[str]:
+    """The content terms of `text` in order (stemmed, stop words left out)."""
     stop = _stopwords()
     kept = [w for w in words(text) if w and w not in stop and (len(w) > 1 or w.isdigit())]
     kept = [w[:-2] if w.endswith(("'s", "’s")) else w for w in kept]
-    return set(stemmer().stemWords(kept))
+    return stemmer().stemWords(kept)
+
+
+def content_terms(text: str) -> set[str]:
+    return set(content_term_sequence(text))
 
 
 class TermStats:
@@ -111,15 +116,6 @@ def related(term: str, other: str) -> bool:
             break
         prefix += 1
     return prefix >= 4 and prefix >= 0.75 * shortest
-
-
-# Number words and their values: one list for every check that reads numbers (the answerer's quantities
-# and counts, the support check of generated sentences), so that "sixteen" and "eighty" count everywhere.
-NUMBER_WORDS = dict(zip(
-    "one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen "
-    "eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety hundred".split(),
-    [*map(str, range(1, 21)), "30", "40", "50", "60", "70", "80", "90", "100"]))
-NUMBER_WORD_PATTERN = "|".join(NUMBER_WORDS)
 
 
 ACRONYM = re.compile(r"\b[A-Z]{2,6}s?\b")

@@ -54,7 +54,23 @@ def main() -> None:
         blocks.append(f"**{name}** ({len(dev)} dev / {len(test)} test cases):\n\n{table(columns)}")
         print(f"{name}: dev {ev.headline('hybrid', dev_summary['hybrid'])}\n{name}: test "
               f"{ev.headline('hybrid', test_summaries['hybrid'])}", flush=True)
+    blocks.append(fitted_model_line())
     replace_block(args.readme, START, END, "\n\n".join(blocks))
+
+
+def fitted_model_line() -> str:
+    """The answerer model's own cross-validated figures on the dev splits (what it was fitted on)."""
+    import json
+
+    from app.answer.model import MODEL_FILE
+
+    data = json.loads(MODEL_FILE.read_text(encoding="utf-8"))
+    cv = data.get("cross_validated", {})
+    return (f"The answerer's model (`app/answer/model.json`, fitted {data.get('fitted', '?')} on the dev splits of "
+            f"{', '.join(data.get('sets', []))}; threshold {data['threshold']}), out of fold in 5-fold cross-validation "
+            f"grouped by document (the best candidate as the answer): accuracy {cv.get('accuracy', 0):.3f}, abstention "
+            f"recall {cv.get('abstention_recall', 0):.3f}, false abstention {cv.get('false_abstention', 0):.3f}. "
+            f"The dev columns above are in-sample; the test columns are the honest ones.")
 
 
 def _split(path: Path, start: str, end: str) -> tuple[str, str, str]:

@@ -28,8 +28,8 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-from app.answer.names import MONTHS
-from app.answer.support import MONTH, SupportChecker
+from app.answer.lexicon import MONTH, MONTHS
+from app.answer.support import SupportChecker
 from app.assistant import Assistant
 from app.config import Settings
 from app.embedding import load_embedder

@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 
 from app.api import create_app
 from app.assistant import Assistant
-from app.conversation import condense, is_follow_up
+from app.conversation import ask_in_turn
 from app.schema import Answer, Citation
 from app.server import background_server
 from app.ui import render_answer
@@ -340,7 +340,7 @@ def test_openai_client_follow_up(server_url, assistant):
     ])
     content = follow.choices[0].message.content
     assert "May" in content and follow.model_extra["citations"][0]["doc_id"] == ROW
-    assert content == assistant.ask(condense("and in which month was that?", [QUESTION])).answer
+    assert content == ask_in_turn(assistant, "and in which month was that?", [QUESTION]).answer
 
 
 def test_openai_client_sees_auth_and_input_errors(assistant):
@@ -410,60 +410,6 @@ def test_llama_index_openai_like_sees_the_sources_when_the_server_appends_them(a
     assert "".join(response.delta or "" for response in streamed) == plain
     assert streamed[-1].message.content == plain
     assert refused.choices[0].message.content == expected.answer  # the request's false overrides the setting
-
-
-# --- follow-ups (no LLM) ----------------------------------------------------------------------
-
-@pytest.mark.parametrize("question", ["and in which month was that?", "what about Egypt?", "What about Egypt?",
-                                      "Who signed it?", "When?", "Why did they do that?", "And the year?"])
-def test_follow_ups_are_recognised(question):
-    assert is_follow_up(question)
-
-
-@pytest.mark.parametrize("question", [QUESTION, "Which countries has Huawei expanded cloud coverage in?",
-                                      "What does the order say that American companies must do?"])
-def test_standalone_questions_are_left_alone(question):
-    assert not is_follow_up(question)
-    assert condense(question, ["Something asked before about the AI diffusion rule?"]) == question
-
-
-def test_condense_puts_a_follow_up_that_asks_first():
-    """A follow-up with its own question word leads, so what it asks for (a month) is read from it."""
-    assert condense("and in which month was that?", [QUESTION]) == f"in which month was that: {QUESTION}"
-    assert condense("and in which month was that?", []) == "and in which month was that?"
-    assert condense("and in Kenya?", [QUESTION]) == f"{QUESTION} and in Kenya?"
-
-
-def test_a_when_follow_up_gives_the_date_the_sentence_before_states(assistant):
-    """"What did Malaysia decide?" then "and when was that?": the month is in the sentence before."""
-    first = "What did Malaysia decide about Huawei chips?"
-    assert "Malaysia" in assistant.ask(first).answer
-    follow_up = assistant.ask(condense("and when was that?", [first]))
-    assert "In May" in follow_up.answer and "Malaysia" in follow_up.answer
-
-
-def test_condense_what_about_replaces_the_previous_substitution():
-    history = ["Where has Huawei expanded cloud coverage?", "what about Kenya?"]
-    assert condense("what about Egypt?", history) == "Where has Huawei expanded cloud coverage? what about Egypt?"
-
-
-def test_condense_chains_pronoun_follow_ups():
-    history = ["Which executive order promotes AI exports?", "when was it signed?"]
-    assert condense("who signed it?", history) == \
-        "who signed it: when was it signed: Which executive order promotes AI exports?"
-
-
-def test_condense_respects_the_length_limit():
-    resolved = condense("and why?", ["word " * 500], max_chars=100)
-    assert len(resolved) <= 100 and resolved.startswith("why: word")
-
-
-def test_follow_up_answer_uses_the_earlier_turn(assistant):
-    from app.conversation import ask_in_turn
-
-    answer = ask_in_turn(assistant, "and in which month was that?", [QUESTION])
-    assert not answer.abstained and "May" in answer.answer
-    assert answer.citations[0].doc_id == ROW
 
 
 # --- chat rendering escapes everything --------------------------------------------------------

@@ -16,34 +16,8 @@ from __future__ import annotations
 
 import re
 
-from app.answer.names import MONTHS
-from app.terms import NUMBER_WORD_PATTERN, content_terms, related, words
-
-_MONTH = "|".join(MONTHS + [month.upper() for month in MONTHS])  # not "may" the verb
-# "May 15, 2019", "May 2024", "15 May 2019", "May", "2019", "5/15/2019"
-DATE_MENTION = re.compile(
-    rf"\b(?:(?P<day1>\d{{1,2}})\s+)?(?P<month>{_MONTH})\b(?:\s+(?P<day2>\d{{1,2}})(?:st|nd|rd|th)?\b)?"
-    rf"(?:,?\s+(?P<year1>(?:19|20)\d\d)\b)?|\b(?P<year2>(?:19|20)\d\d)\b|\b(?P<numeric>\d{{1,2}}/\d{{1,2}}/\d{{2,4}})\b")
-
-
-# "which day in April 2025", "when during 2019": the time frame the asked date falls within
-FRAME = re.compile(r"\b(?:in|during|of|within)\s+(?:early\s+|late\s+|mid-?\s*)?$", re.I)
-
-
-def _date_parts(text: str, frames_only: bool = False) -> list[frozenset[str]]:
-    """Each date `text` mentions, as the parts it states: {"month:may", "day:15", "year:2019"}; with
-    `frames_only`, only those that set a time frame ("in April 2025")."""
-    mentions = []
-    for match in DATE_MENTION.finditer(text):
-        if frames_only and not FRAME.search(text[:match.start()]):
-            continue
-        if match.group("numeric"):
-            mentions.append(frozenset({"numeric:" + match.group("numeric")}))
-            continue
-        parts = {"month:" + (match.group("month") or "").lower(), "day:" + (match.group("day1") or match.group("day2") or ""),
-                 "year:" + (match.group("year1") or match.group("year2") or "")}
-        mentions.append(frozenset(p for p in parts if not p.endswith(":")))
-    return mentions
+from app.answer.lexicon import COUNT, WORDS, date_parts
+from app.terms import content_terms, related, words
 
 
 def _within(mention: frozenset[str], frame: frozenset[str]) -> bool:
@@ -57,16 +31,15 @@ def states_new_date(question: str, text: str) -> bool:
     """Whether `text` dates something more specifically than the question does, inside the time frame
     the question sets: "April 23, 2025" or "May" answer "when in 2025 ...", but neither "In April 2025"
     nor "In January 2025" answers "which day in April 2025"."""
-    asked, frames = _date_parts(question), _date_parts(question, frames_only=True)
+    asked, frames = date_parts(question), date_parts(question, frames_only=True)
     return any(not any(mention <= known for known in asked) and all(_within(mention, frame) for frame in frames)
-               for mention in _date_parts(text))
+               for mention in date_parts(text))
 
 
 # The words between "how many" and the verb: "how many industry consortium proposals has ..."
 COUNTED = re.compile(r"\bhow many\s+((?:[\w\-’']+\s+){0,3}?[\w\-’']+?)(?=\s+(?:has|have|had|is|are|was|were|did|does|do|"
                      r"will|would|can|could|should|may|might|must|in|of|for|from|under|to|that|which|who|on|at|by|"
                      r"with|per|across|would|the|a|an)\b|\s*[?,.]|$)", re.I)
-COUNT = re.compile(rf"(?<![\w.])\d[\d,.]*\+?(?![\w])|\b(?:{NUMBER_WORD_PATTERN}|dozens?|hundreds|thousands|millions)\b", re.I)
 COUNTED_WITHIN = 4  # words between a number and the noun it counts ("over 90 Federal policy actions")
 
 
@@ -88,8 +61,7 @@ def counts(terms: set[str], text: str) -> bool:
 
 # Titles a question can ask a person by; the answer must name a person with that title (or a
 # courtesy title such as "Mr.", which contradicts no office).
-TITLES = ("secretary", "senator", "president", "director", "minister", "ambassador", "chair", "chairman", "chairwoman",
-          "governor", "commissioner", "administrator", "representative", "speaker", "judge", "justice")
+TITLES = tuple(WORDS["people"]["offices"])
 TITLE_QUESTION = re.compile(rf"\b({'|'.join(TITLES)})s?\b", re.I)
 TITLED_PERSON = re.compile(  # "Secretary Rubio", "Secretary of State Marco Rubio", "President Donald J. Trump"
     rf"\b({'|'.join(t.capitalize() for t in TITLES)}|Under Secretary|Vice President)"
@@ -118,12 +90,7 @@ def people_with_other_titles(title: str, text: str) -> set[str]:
 ACTION_QUESTION = re.compile(r"^\s*who\s+(?!(?:is|was|are|were|has|have|had|did|does|do|will|would|can|could|should|"
                              r"may|might|must)\b)([a-z]+)\b", re.I)
 # Past forms that share no stem with the present ("led" for "lead"), as questions and texts use both.
-IRREGULAR = {"led": "lead", "met": "meet", "wrote": "write", "written": "write", "spoke": "speak", "spoken": "speak",
-             "made": "make", "took": "take", "taken": "take", "gave": "give", "given": "give", "chose": "choose",
-             "chosen": "choose", "ran": "run", "began": "begin", "begun": "begin", "sent": "send", "won": "win",
-             "held": "hold", "told": "tell", "brought": "bring", "bought": "buy", "sold": "sell", "built": "build",
-             "paid": "pay", "found": "find", "founded": "found", "drew": "draw", "drawn": "draw", "oversaw": "oversee",
-             "overseen": "oversee", "signed": "sign", "heads": "head", "headed": "head", "chaired": "chair"}
+IRREGULAR: dict[str, str] = WORDS["verbs"]["irregular"]
 
 
 def asked_action(question: str) -> str | None:

@@ -6,7 +6,7 @@ A generated answer is split into sentences ("claims"), each with the passages it
   name it states occurs in the cited text: numbers and months in the evidence quoted to the user,
   names (capitalised words inside the sentence, or a first word the corpus never writes in lower
   case) anywhere in the cited passage or its title (a person is named once, then by surname), in
-  any of their word forms (app.answer.names.named_among: "Kenyan" for "Kenya", never Malawi for Malaysia);
+  any of their word forms (app.answer.lexicon.named_among: "Kenyan" for "Kenya", never Malawi for Malaysia);
 - its support score reaches the threshold: IDF-weighted share of its content words found in the
   evidence, blended with the embedding cosine (the packaged model) between the claim and the best
   sentence. Both are needed: overlap alone passes a sentence that rearranges the passage's words
@@ -31,34 +31,21 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from app.answer.names import MONTHS, named_among
+from app.answer.lexicon import MONTH, named_among, numbers_in
 from app.embedding import Embedder
 from app.schema import Passage
 from app.sentences import sentence_spans
-from app.terms import NUMBER_WORDS, TermStats, acronyms_expanded, content_terms
+from app.terms import TermStats, acronyms_expanded, content_terms
 
 LEXICAL_WEIGHT = 0.5  # share of the support score from content-word overlap; the rest is embedding cosine
 WIDEN_GAIN = 0.15  # a neighbouring sentence joins the evidence when it adds this much word coverage
 
-NUMBER = re.compile(r"(?<![\w.])\d+(?:[,.]\d+)*")  # 2025, 1,000, 3.5 ("$200bn" -> 200)
-SCALES = {"thousand", "million", "billion", "trillion", "percent", "dozen"}  # "410 billion" is not "410 million"
-NUMBER_WORD = re.compile(r"\b(" + "|".join([*NUMBER_WORDS, *SCALES]) + r")\b", re.I)
-MONTH = re.compile(r"\b(" + "|".join(MONTHS) + r")\b")
 CAPITALISED = re.compile(r"\b[A-Z][A-Za-z’'\-]*[A-Za-z]")
 INSTRUCTION = re.compile(
     r"\b(?:ignore|disregard|forget)\b[^.]{0,30}\b(?:instructions?|rules|prompts?|guidelines)\b|\bsystem prompt\b|"
     r"\byou are now\b|\bdeveloper mode\b|\bnew instructions\b|"
     r"\b(?:tell|inform|remind|say to|reply to|respond to|answer) the (?:user|reader|human)\b|"
     r"\b(?:AI|assistant|language model|LLM|chatbot)s?\b[^.]{0,20}\b(?:must|should|shall|will now)\b", re.I)
-
-
-def numbers_in(text: str) -> set[str]:
-    found = {n.replace(",", "").rstrip(".") for n in NUMBER.findall(text)}
-    found |= {NUMBER_WORDS.get(w.lower(), w.lower()) for w in NUMBER_WORD.findall(text)}
-    found |= {"percent" for _ in re.finditer("%", text)}
-    found |= {scale for short, scale in (("bn", "billion"), ("m", "million"), ("k", "thousand"))
-              if re.search(rf"\d{short}\b", text)}
-    return {n[:-2] if n.endswith(".0") else n for n in found}
 
 
 @dataclass

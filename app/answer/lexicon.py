@@ -1,38 +1,99 @@
-"""Names in questions and answers: which ones a question commits to, and which are countries.
+"""The answerer's lexicon: numbers, dates, names and word forms, in one place.
 
-Two checks the extractive answerer makes with them, both about what a quote is *about*:
-- a question that names someone or something ("... Huawei built in Indonesia?") is not answered by
-  a passage that never mentions that name, however similar the rest of it sounds;
-- a "which country" question is answered by a country, not by any capitalised word: ISO 3166
-  names from pycountry (offline data in the package) rather than a hand-kept list.
+The extractive answerer (its question analysis and features) and the support check of generated
+sentences (app.answer.support) read numbers, dates and names through this module only, so that a
+word counts the same everywhere ("sixteen" is 16 for both; "may" the verb is no month for either;
+Malaysia is never Malawi). Word lists are data: `lexicon.toml` beside this file, ISO 3166 names
+from pycountry and a dictionary of given names from gender-guesser. Word forms (stems, "Kenyan"
+for "Kenya") come from app.terms, which retrieval shares.
+
+- numbers: `NUMBER_WORDS`, `QUANTITY` (a quantity, not a year, a reference or a code), `COUNT`,
+  `numbers_in` (every number a text states, normalised: "1,700" -> 1700, "ten" -> 10);
+- dates: `MONTHS`, `DATE_MENTION` (one pattern: "May 15, 2019", "May 2024", "2019", "5/15/2019"),
+  `date_parts`;
+- names: countries (`countries_in`, `same_country`, `named_among`), the names a question commits
+  to (`name_phrases`, `names_missing`, `nationalities_committed`), people (`people_in`).
 """
 
 from __future__ import annotations
 
 import functools
 import re
+import tomllib
 from collections.abc import Callable
+from pathlib import Path
 
 import pycountry
 
 from app.terms import acronyms_expanded, content_terms, related
 
+WORDS = tomllib.loads(Path(__file__).with_name("lexicon.toml").read_text(encoding="utf-8"))
+
+# ---- numbers
+NUMBER_WORDS: dict[str, str] = WORDS["numbers"]["words"]
+NUMBER_WORD_PATTERN = "|".join(NUMBER_WORDS)
+SCALE_WORDS = WORDS["numbers"]["scales"]
+# Numbers that point somewhere rather than count ("section 4", "Sec. 2", "Executive Order 14320", "50 U.S.C. 1622").
+_REFERENCE = "".join(rf"(?<!{re.escape(word)} )" for word in WORDS["numbers"]["references"])
+QUANTITY = re.compile(  # a quantity, not a year, a reference or part of a code such as "910B" or "H20"
+    rf"{_REFERENCE}(?<![A-Za-z\d])(?!(?:19|20)\d\d\b)\d[\d,.]*(?![A-RT-Za-rt-z\d])|\b({NUMBER_WORD_PATTERN}|"
+    rf"{'|'.join(SCALE_WORDS)})\b",
+    re.I,
+)
+COUNT = re.compile(rf"(?<![\w.])\d[\d,.]*\+?(?![\w])|\b(?:{NUMBER_WORD_PATTERN}|dozens?|hundreds|thousands|millions)\b", re.I)
+_NUMBER = re.compile(r"(?<![\w.])\d+(?:[,.]\d+)*")  # 2025, 1,000, 3.5 ("$200bn" -> 200)
+_STATED_SCALES = {"thousand", "million", "billion", "trillion", "percent", "dozen"}  # "410 billion" is not "410 million"
+_NUMBER_WORD = re.compile(r"\b(" + "|".join([*NUMBER_WORDS, *_STATED_SCALES]) + r")\b", re.I)
+
+
+def numbers_in(text: str) -> set[str]:
+    """Every number `text` states, normalised: digits without separators, number words as digits,
+    "%" as "percent", scale words and suffixes ("bn") as their scale."""
+    found = {n.replace(",", "").rstrip(".") for n in _NUMBER.findall(text)}
+    found |= {NUMBER_WORDS.get(w.lower(), w.lower()) for w in _NUMBER_WORD.findall(text)}
+    found |= {"percent" for _ in re.finditer("%", text)}
+    found |= {scale for short, scale in (("bn", "billion"), ("m", "million"), ("k", "thousand"))
+              if re.search(rf"\d{short}\b", text)}
+    return {n[:-2] if n.endswith(".0") else n for n in found}
+
+
+# ---- dates
+MONTHS: list[str] = WORDS["dates"]["months"]
+_MONTH = "|".join(MONTHS + [month.upper() for month in MONTHS])  # capitalised: not "may" the verb
+MONTH = re.compile(r"\b(" + "|".join(MONTHS) + r")\b")
+# "May 15, 2019", "May 2024", "15 May 2019", "May", "2019", "5/15/2019"
+DATE_MENTION = re.compile(
+    rf"\b(?:(?P<day1>\d{{1,2}})\s+)?(?P<month>{_MONTH})\b(?:\s+(?P<day2>\d{{1,2}})(?:st|nd|rd|th)?\b)?"
+    rf"(?:,?\s+(?P<year1>(?:19|20)\d\d)\b)?|\b(?P<year2>(?:19|20)\d\d)\b|\b(?P<numeric>\d{{1,2}}/\d{{1,2}}/\d{{2,4}})\b")
+# "which day in April 2025", "when during 2019": the time frame a date falls within
+_FRAME = re.compile(r"\b(?:in|during|of|within)\s+(?:early\s+|late\s+|mid-?\s*)?$", re.I)
+
+
+def date_parts(text: str, frames_only: bool = False) -> list[frozenset[str]]:
+    """Each date `text` mentions, as the parts it states: {"month:may", "day:15", "year:2019"}; with
+    `frames_only`, only those that set a time frame ("in April 2025")."""
+    mentions = []
+    for match in DATE_MENTION.finditer(text):
+        if frames_only and not _FRAME.search(text[:match.start()]):
+            continue
+        if match.group("numeric"):
+            mentions.append(frozenset({"numeric:" + match.group("numeric")}))
+            continue
+        parts = {"month:" + (match.group("month") or "").lower(), "day:" + (match.group("day1") or match.group("day2") or ""),
+                 "year:" + (match.group("year1") or match.group("year2") or "")}
+        mentions.append(frozenset(p for p in parts if not p.endswith(":")))
+    return mentions
+
+
+# ---- names
+
 # A run of capitalised words, joined by the small words of names ("Bureau of Industry and Security"),
 # but not by words that end a name ("Indonesia for the ICT sector" is two).
 CAPITALISED_RUN = re.compile(r"[A-Z][\w’'\-]*(?:(?:\s+(?:of|and|&))*\s+[A-Z][\w’'\-]*)*")
 WORD = re.compile(r"[A-Z][\w’'\-]*")
-MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-          "November", "December"]
-WEEKDAY = re.compile(r"(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)(?:’s|'s)?")
-# Country words that are also ordinary words of names ("South Africa", "United Kingdom").
-GENERIC_COUNTRY_WORDS = {"republic", "of", "the", "and", "islands", "island", "united", "democratic", "people's",
-                         "kingdom", "federation", "state", "states", "saint", "south", "north", "new", "great",
-                         "federal", "plurinational", "bolivarian", "islamic", "arab", "socialist", "principality",
-                         "grand", "duchy", "sultanate", "commonwealth", "territory", "territories", "sar", "outlying",
-                         "minor", "holy", "see", "sint", "central", "west", "east", "equatorial", "lao", "part",
-                         "dutch", "french", "british", "american", "virgin", "heard", "mcdonald", "province", "china"}
-# Short forms that news and policy texts use for countries and that ISO 3166 does not list.
-COUNTRY_ABBREVIATIONS = {"U.S.", "US", "USA", "U.S.A.", "UK", "U.K.", "UAE", "PRC", "DRC", "ROK", "DPRK"}
+WEEKDAY = re.compile(rf"(?:{'|'.join(WORDS['dates']['weekdays'])})(?:’s|'s)?")
+GENERIC_COUNTRY_WORDS = set(WORDS["countries"]["generic_words"])  # "South Africa", "United Kingdom"
+COUNTRY_ABBREVIATIONS = set(WORDS["countries"]["abbreviations"])
 
 
 @functools.cache
@@ -43,7 +104,7 @@ def _country_words() -> frozenset[str]:
             name = getattr(country, attribute, None) or ""
             name = name.split(",")[0]  # "Korea, Republic of" -> "Korea"
             words |= {w.lower() for w in re.findall(r"[\w’'\-]+", name) if w.lower() not in GENERIC_COUNTRY_WORDS}
-    words |= {"america", "russia", "turkey", "britain", "england", "taiwan"}  # common names ISO spells otherwise
+    words |= set(WORDS["countries"]["common_names"])  # common names ISO spells otherwise
     return frozenset(w for w in words if len(w) > 2)
 
 
@@ -91,9 +152,7 @@ def countries_in(text: str) -> set[str]:
 
 
 # One country under the names news and policy texts give it, its capital standing for its government.
-COUNTRY_FORMS = [{"u.s.", "us", "usa", "u.s.a.", "america", "american", "americans", "united states", "washington"},
-                 {"prc", "china", "chinese", "beijing"}, {"uk", "u.k.", "britain", "british", "united kingdom", "london"},
-                 {"uae", "emirati", "united arab emirates"}]
+COUNTRY_FORMS = [set(group) for group in WORDS["countries"]["same"]]
 
 
 def same_country(a: str, b: str) -> bool:
@@ -173,12 +232,11 @@ def names_missing(phrases: list[tuple[list[str], str]], text: str) -> list[str]:
 
 # Words that come before a person's surname ("Senator Coons", "Mr. Cotton", "Secretary Lutnick").
 PERSON_TITLE = re.compile(
-    r"\b(?:Mr|Ms|Mrs|Dr|Sen|Rep|Gov|Prof)\.?\s+([A-Z][\w’'\-]+)|\b(?:Senator|Secretary|President|Director|Minister|"
-    r"Ambassador|Chairman|Chairwoman|Chair|Commissioner|Governor|Professor|Representative|Administrator|Leader|"
-    r"Speaker|Judge|Justice|General|Admiral)\s+([A-Z][\w’'\-]+)")
+    rf"\b(?:{'|'.join(WORDS['people']['honorifics'])})\.?\s+([A-Z][\w’'\-]+)|\b(?:{'|'.join(WORDS['people']['titles'])})"
+    r"\s+([A-Z][\w’'\-]+)")
 # A given name, an optional initial, a surname ("Ray Wang", "Donald J. Trump", "JOSEPH R. BIDEN").
 GIVEN_AND_SURNAME = re.compile(r"\b([A-Z][a-z]+|[A-Z]{2,})\s+(?:[A-Z]\.\s+)?([A-Z][\w’'\-]+)")
-GIVEN_NAME_KINDS = {"male", "female", "mostly_male", "mostly_female", "andy"}
+GIVEN_NAME_KINDS = set(WORDS["people"]["given_name_kinds"])
 
 
 @functools.cache

@@ -2,16 +2,21 @@
 
 import pytest
 
-from app.answer.extractive import QuestionProfile
-from app.answer.names import (
+from app.answer.extractive import is_dated_heading
+from app.answer.lexicon import (
+    NUMBER_WORDS,
+    QUANTITY,
     countries_in,
     name_phrases,
     named_among,
     names_missing,
     nationalities_committed,
+    numbers_in,
     people_in,
     same_country,
 )
+from app.answer.question import QuestionProfile
+from app.answer.specifics import counts, states_new_date
 from app.terms import TermStats
 
 CORPUS = [  # lower-case uses make "order", "secretary", "cloud" ordinary words, not names
@@ -168,3 +173,20 @@ def test_a_shared_prefix_is_no_shared_country(stats):
 ])
 def test_a_word_is_named_by_its_forms_and_a_country_only_by_itself(word, others, named):
     assert named_among(word, others) is named
+
+
+def test_every_number_word_is_a_number():
+    """"sixteen" and "eighty" were missing from the answerer's quantity pattern (one list now: the lexicon)."""
+
+    for word, value in NUMBER_WORDS.items():
+        assert QUANTITY.search(f"They seized {word} ships."), word
+        assert value in numbers_in(f"They seized {word} ships."), word
+    assert counts({"ship"}, "The Navy seized sixteen ships and eighty planes.")
+
+
+def test_may_the_verb_is_no_date():
+    """One date pattern: a heading with "may" the verb does not answer a date question."""
+
+    assert not is_dated_heading("Who may apply")
+    assert is_dated_heading("Date: May 12, 2026")
+    assert not states_new_date("When will the rule apply?", "The rule may apply to them.")

@@ -1,0 +1,286 @@
+"""The kinds of answer a question asks for: one table.
+
+Each row has the question forms that ask for it, the check that a sentence holds such an answer, and
+example questions with a sentence that holds the answer and one that only sounds like it
+(tests/test_answer_types.py is generated from them). A question takes the first row whose forms it
+matches; the last row, "description", takes every other question and checks nothing. The words the
+forms are built from are data (app/answer/lexicon.toml, [questions]).
+
+The checks are features of the fitted model (app.answer.features: `type_basic` is the row's kind at
+all, `type_specific` the row's check), never vetoes. What "specific" means per row:
+- person: a person the question does not name, not one named only with another office;
+- date: a date the question does not already state, inside the time frame it sets;
+- amount: a number stating the asked kind of amount (money, a proportion);
+- count: a number that counts what "how many" counts;
+- number: a quantity (not a year, a section number or a code such as "H20");
+- place: countries the question does not name (two or more for "which countries");
+- organisation: an institution of the asked kind ("which department": "Department of Commerce");
+- name: a name the question does not already say (for "what is it called", not a country).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from app.answer.headings import PUBLICATION
+from app.answer.lexicon import DATE_MENTION, QUANTITY, WORDS, countries_in, people_in, same_country
+from app.answer.specifics import counted_terms, counts, people_with_other_titles, states_new_date
+from app.terms import TermStats
+
+if TYPE_CHECKING:
+    from app.answer.question import QuestionProfile
+
+Q = WORDS["questions"]
+
+
+def _any(words: list[str]) -> str:
+    return "|".join(re.escape(word) for word in words)
+
+
+def _plural(noun: str) -> str:
+    """"ministr(?:y|ies)" for "ministry", "bureaus?" for "bureau"."""
+    return f"{noun[:-1]}(?:y|ies)" if noun.endswith("y") else f"{noun}s?"
+
+
+INSTITUTION_NOUN = "(" + "|".join(_plural(noun) for noun in Q["institution_nouns"]) + ")"
+# "which", then up to two qualifiers ("which specific", "what two other"), never a verb or article
+WHICH = rf"\b(?:which|what)(?: (?!(?:{_any(Q['auxiliaries'])})\b)[a-z.\-]+){{0,2}}?"
+
+DATE_FORMS = re.compile(rf"\bwhat date\b|^(when|since when|by when)\b|\b(what|which) ([a-z]+ )?({_any(Q['date_nouns'])})\b|"
+                        r"\bwhat (is|was) the date\b", re.I)  # "by what target year", "on exactly which day"
+NUMBER_FORMS = re.compile(rf"\b(how ({_any(Q['how_words'])})|what (?:[a-z\-]+ )?({_any(Q['number_nouns'])}))\b|"
+                          rf"^what (is|was|are|were) (the )?[\w\-’' ]*?\b({_any(Q['number_subjects'])})\b", re.I)
+NAME_FORMS = re.compile(rf"^(who|whom|whose|where)\b|\bname of\b|\bnamed\b|\b(its|their) names?\b|"
+                        rf"\bwhat (is|was|are|were) [\w\-’' ]*? called\b|{WHICH} ({_any(Q['name_nouns'])}|"
+                        rf"{INSTITUTION_NOUN})\b|\bin which (city|country)\b", re.I)
+# "the name of the official who...", "who is the Commerce Secretary", "which senators": a person's name, not a role
+PERSON_FORMS = re.compile(rf"\b(?:name of|who (?:is|was|are|were)) (?:the |this |that |a |an )?(?:[\w\-’']+ ){{0,4}}?"
+                          rf"(?:{_any(Q['person_nouns'])})s?\b|\bwhich (?:(?:{_any(Q['which_people'])})s?|people)\b", re.I)
+COUNTRY_FORMS = re.compile(rf"{WHICH} (countr(?:y|ies)|nations?)\b", re.I)
+# "which department", "what government office": an institution whose name carries that word
+INSTITUTION_FORMS = re.compile(rf"(?:{WHICH}|\bname of the(?: [\w\-’']+){{0,2}}?) {INSTITUTION_NOUN}\b", re.I)
+COUNT_FORMS = re.compile(r"\bhow many\b", re.I)
+# The question asks what something is called: a country or nationality is not that name.
+THING_NAME_ASKED = re.compile(r"\bcalled\b|\bname of (?:the|this|that|its|their) (?!(?:official|person|country|city|state|place))|"
+                              r"\b(?:its|their) names?\b", re.I)
+
+PROPORTION_ASKED = re.compile(rf"\b(?:{_any(Q['proportion_words'])})\b", re.I)
+MONEY_ASKED = re.compile(rf"\b(?:{_any(Q['money_words'])})\b(?!\s+(?:index|indexes|indices|inflation|growth|levels?))|\$",
+                         re.I)
+MONEY_NOUN_ASKED = re.compile(rf"\bhow much\b|\bwhat (?:[\w\-]+ ){{0,3}}(?:{_any(Q['money_nouns'])})\b", re.I)
+CHANGE_ASKED = re.compile(rf"\b(?:{_any(Q['change_prefixes'])})|\b(?:{_any(Q['change_words'])})\b", re.I)
+PROPORTION_STATED = re.compile(r"%|\bper ?cent\b|\bpercentage points?\b|\b(?:half|third|quarter|fifth|tenth)s?\b|"
+                               r"\b\d+ (?:in|of|out of) (?:every )?\d+\b", re.I)
+MONEY_STATED = re.compile(rf"[$€£¥]\s?\d|\b(?:US|USD|EUR)\s?\d|\b\d[\d,.]*\s?(?:bn|m|k)?\s*(?:{_any(Q['currencies'])})\b|"
+                          r"\b(?:million|billion|trillion)\b", re.I)
+ENUMERATOR = re.compile(r"\(\s*(?:\d{1,3}|[a-z]{1,2}|[ivx]{1,4})\s*\)|^\s*\d{1,2}\.\s")  # "(3)", "(d)", "(iv)", "2. "
+NAME_PATTERN = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-zA-Z’'\-]+")
+DESCRIPTIVE = re.compile(r"-[a-z]")  # "AI-driven", "China-based": a capitalised adjective, not a name
+
+
+def broad_kind(question: str) -> str | None:
+    """"date", "number" or "name": the broad kind of answer asked for, or None."""
+    q = question.lower().strip()
+    if DATE_FORMS.search(q):
+        return "date"
+    if PUBLICATION.search(q) or NUMBER_FORMS.search(q):
+        return "number"
+    if NAME_FORMS.search(q):
+        return "name"
+    return None
+
+
+def amount_asked(question: str) -> str | None:
+    """"proportion" or "money" when a number question asks for one of these kinds of amount."""
+    if COUNT_FORMS.search(question) or CHANGE_ASKED.search(question):
+        return None  # a count is a count whatever it counts; a change may be stated in units or percent
+    if PROPORTION_ASKED.search(question):
+        return "proportion"
+    if MONEY_ASKED.search(question) and MONEY_NOUN_ASKED.search(question):
+        return "money"
+    return None
+
+
+def countries_wanted(question: str) -> int:
+    """How many countries a "which country/countries" question expects named: 0 for other questions,
+    2 for the plural (a list), 1 for the singular."""
+    match = COUNTRY_FORMS.search(question)
+    if not match:
+        return 0
+    return 2 if match.group(1).lower() in {"countries", "nations"} else 1
+
+
+def institution_wanted(question: str) -> str | None:
+    """The capitalised word an institution's name asked for by `question` carries, or None."""
+    match = INSTITUTION_FORMS.search(question)
+    if not match:
+        return None
+    return re.sub(r"s$", "", re.sub(r"ies$", "y", match.group(1).lower())).capitalize()  # "Ministries": Ministry
+
+
+def institution_names(institution: str, text: str) -> list[str]:
+    """The distinguishing words of the `institution`s `text` names: "Commerce" for "Department of Commerce",
+    "Commerce Department" or "Commerce and State Departments". Not a test of is_name: "commerce" is also
+    an ordinary word, while "Department of Commerce" is a name whatever its words."""
+    word = r"(?!(?:The|This|That|Each|Every)\b)([A-Z][\w’'\-]+)"  # "The Office of Science": Science
+    forms = rf"(?:{institution}|{re.sub(r'y$', 'ie', institution)}s)"  # "Ministry", "Ministries"
+    pattern = rf"{word}(?: and [A-Z][\w’'\-]+)? {forms}\b|\b{forms} (?:of|on|for) (?:the )?{word}"
+    return [m for match in re.finditer(pattern, text) for m in match.groups() if m]
+
+
+# ---- the checks: does a sentence hold the row's answer? (profile: the analysed question)
+
+def _people(profile: QuestionProfile, text: str, stats: TermStats) -> set[str]:
+    return {surname for surname in people_in(text, stats.is_name) if surname.lower() not in profile.question_words}
+
+
+def holds_person(profile: QuestionProfile, text: str, stats: TermStats) -> bool:
+    people = _people(profile, text, stats)
+    if profile.title:
+        people -= people_with_other_titles(profile.title, text)
+    return bool(people)
+
+
+def holds_date(profile: QuestionProfile, text: str, stats: TermStats) -> bool:
+    return states_new_date(profile.text, text)
+
+
+def holds_quantity(profile: QuestionProfile, text: str, stats: TermStats) -> bool:
+    return bool(QUANTITY.search(ENUMERATOR.sub(" ", text)))  # "(3) applauds ...": the third item, not a quantity
+
+
+def holds_amount(profile: QuestionProfile, text: str, stats: TermStats) -> bool:
+    stated = MONEY_STATED if profile.amount == "money" else PROPORTION_STATED
+    return bool(stated.search(ENUMERATOR.sub(" ", text))) and holds_quantity(profile, text, stats)
+
+
+def holds_count(profile: QuestionProfile, text: str, stats: TermStats) -> bool:
+    return holds_quantity(profile, text, stats) and (not profile.counted or counts(profile.counted, ENUMERATOR.sub(" ", text)))
+
+
+def holds_place(profile: QuestionProfile, text: str, stats: TermStats) -> bool:
+    asked = countries_in(profile.text)
+    new = {c for c in countries_in(text) if not any(same_country(c, other) for other in asked)}
+    return len(new) >= profile.countries
+
+
+def holds_organisation(profile: QuestionProfile, text: str, stats: TermStats) -> bool:
+    return any(word.lower() not in profile.question_words for word in institution_names(profile.institution or "", text))
+
+
+def new_names(profile: QuestionProfile, text: str, stats: TermStats) -> set[str]:
+    """Names in `text` the question does not already say (nor abbreviate)."""
+    names = {m.group(0) for m in NAME_PATTERN.finditer(text)
+             if stats.is_name(m.group(0)) and not DESCRIPTIVE.search(m.group(0)) and not stats.is_topic(m.group(0))}
+    return {name for name in names if not profile.names_asked(name) and not _abbreviates(name, profile.question_words)}
+
+
+def holds_name(profile: QuestionProfile, text: str, stats: TermStats) -> bool:
+    names = new_names(profile, text, stats)
+    if THING_NAME_ASKED.search(profile.text):
+        names = {name for name in names if not countries_in(name)}  # "China's models" names no model
+    return bool(names)
+
+
+def holds_anything(profile: QuestionProfile, text: str, stats: TermStats) -> bool:
+    return True
+
+
+def _abbreviates(word: str, question_words: list[str]) -> bool:
+    """"LLM" when the question says "large language model": the question already names it."""
+    if not (word.isupper() and len(word) >= 2):
+        return False
+    initials = "".join(w[0] for w in question_words if w)
+    return word.lower() in initials
+
+
+# ---- the basic kinds: does a sentence hold such an answer at all?
+
+def basic_date(profile: QuestionProfile, text: str, stats: TermStats) -> bool:
+    return bool(DATE_MENTION.search(text))
+
+
+def basic_person(profile: QuestionProfile, text: str, stats: TermStats) -> bool:
+    return bool(_people(profile, text, stats))
+
+
+def basic_name(profile: QuestionProfile, text: str, stats: TermStats) -> bool:
+    return any(not profile.names_asked(m.group(0)) for m in NAME_PATTERN.finditer(text) if stats.is_name(m.group(0)))
+
+
+def basic_none(profile: QuestionProfile, text: str, stats: TermStats) -> bool:
+    return False
+
+
+Check = Callable[["QuestionProfile", str, TermStats], bool]
+
+
+@dataclass(frozen=True)
+class AnswerType:
+    name: str
+    asks: Callable[[str, str | None], bool]  # (question, its broad kind) -> whether this row is asked for
+    holds: Check  # the sentence holds the specific answer asked for
+    holds_kind: Check  # the sentence holds this kind of answer at all
+    examples: tuple[tuple[str, str, str], ...]  # (question, a sentence that holds it, one that does not)
+
+
+ANSWER_TYPES: tuple[AnswerType, ...] = (
+    AnswerType("person", lambda q, kind: bool(PERSON_FORMS.search(q)), holds_person, basic_person, (
+        ("What is the name of the Secretary of Commerce who must set up the program?",
+         "Secretary Lutnick will set up the program.",
+         "President Donald J. Trump signed the order on the program."),
+        ("Which senators introduced the bill?", "Senator Coons introduced the bill with Senator Cotton.",
+         "The bill was introduced in the Senate in May."),
+    )),
+    AnswerType("date", lambda q, kind: kind == "date", holds_date, basic_date, (
+        ("When did the Commerce Department warn about Ascend chips?", "In May 2025, the Commerce Department warned.",
+         "The Commerce Department warned about Ascend chips."),
+        ("On which day of April 2025 did the President sign the order?", "The order was signed on April 23, 2025.",
+         "In April 2025, the President signed the order."),
+        ("In what year did the government issue its semiconductor policy?", "The policy was issued in 2014.",
+         "The government issued a semiconductor policy."),
+    )),
+    AnswerType("amount", lambda q, kind: kind == "number" and amount_asked(q) is not None, holds_amount, holds_quantity, (
+        ("How much did the helicopter cost to build?", "The helicopter cost $85 million to build.",
+         "The helicopter is one of the agency's 35 projects."),
+        ("What percentage of the market does the firm hold?", "The firm holds 40% of the market.",
+         "The firm sells in 12 markets."),
+    )),
+    AnswerType("count", lambda q, kind: kind == "number" and bool(counted_terms(q)), holds_count, holds_quantity, (
+        ("How many proposals has the department received?", "The department received 23 proposals.",
+         "The department has 90 days to review them."),
+        ("How many ships did the Navy seize?", "The Navy seized sixteen ships.", "The Navy sailed in 2019."),
+    )),
+    AnswerType("number", lambda q, kind: kind == "number", holds_quantity, holds_quantity, (
+        ("How long is the review period?", "The review lasts 90 days.", "The review begins in 2026."),
+        ("What is the cap on chip exports?", "The cap is 50,000 chips per country.", "Section 4 sets the cap."),
+    )),
+    AnswerType("place", lambda q, kind: countries_wanted(q) > 0, holds_place, basic_name, (
+        ("Which countries did Huawei pitch its processors to?",
+         "Huawei pitched them to the UAE, Saudi Arabia, and Thailand.", "Huawei pitched its processors widely."),
+        ("Which country hosted the trade talks?", "The talks were held in Switzerland.",
+         "The trade talks were held over two days."),
+    )),
+    AnswerType("organisation", lambda q, kind: institution_wanted(q) is not None, holds_organisation, basic_name, (
+        ("Which department issued the guidance?", "The Department of Commerce issued the guidance.",
+         "Secretary Lutnick issued the guidance."),
+    )),
+    AnswerType("name", lambda q, kind: kind == "name", holds_name, basic_name, (
+        ("Huawei launched an Arabic language model: what is it called?", "Huawei launched Pangu Arabic, its model.",
+         "Huawei launched the model in China."),
+        ("Who introduced the speaker?", "Senator Coons introduced the speaker.", "The speaker was introduced."),
+    )),
+    AnswerType("description", lambda q, kind: True, holds_anything, basic_none, (
+        ("What does the order direct agencies to do?", "The order directs agencies to review funding.", ""),
+    )),
+)
+BY_NAME = {row.name: row for row in ANSWER_TYPES}
+
+
+def answer_type(question: str) -> AnswerType:
+    """The first row of the table the question asks for ("description" when none)."""
+    kind = broad_kind(question)
+    return next(row for row in ANSWER_TYPES if row.asks(question, kind))

@@ -1,0 +1,62 @@
+"""The evidence a candidate quote is judged on: one vector of generic features per candidate.
+
+Every check the answerer makes is a feature here, never a veto: the fitted model (app.answer.model,
+fitted by scripts/fit_answerer.py on the dev splits) decides how much each counts, so a check that
+is wrong on documents of another kind costs a little score, not the answer. The features, each in
+[0, 1] (README's "How it works" says what each is for):
+
+- meaning: cosine of the question and the quote read after its document's title (the packaged model);
+- meaning_gap: how far the best candidate's meaning is above this one's (a pointwise model then
+  compares candidates of one question, not questions with each other);
+- words, words_gap: IDF-weighted share of the question's terms in the quote, and the gap to the best;
+- keys_quote: IDF-weighted share of the question's key terms in the quote itself;
+- beyond_title: the words share counting only the question's terms its document's title lacks: the
+  terms that tell one sentence of a document from another ("appointed", "coordinate" when the title
+  already says "Guam Major Disaster Declaration"); typed_beyond_title: that share when the quote
+  also holds the specific kind of answer asked for (0 otherwise);
+- window_words: the words share over the quote and its neighbouring sentences (a subject named in
+  the sentence before);
+- bigrams: share of the question's neighbouring content-term pairs side by side in the quote;
+- lead: the quote stands at its document's start, where news and fact sheets state the main facts;
+- context: the same share over the quote's document (title, publisher, date, every retrieved passage);
+- missing: IDF-weighted share of the question's key terms (names, numbers, the thing asked about,
+  words the corpus never uses) absent from that context;
+- names_missing, numbers_missing: a name or number the question commits to is absent from the context;
+- type_asked: the question asks for a kind of answer (app.answer.answer_types); type_basic: the quote
+  holds that kind at all (a date, a number, a name); type_specific: it holds the specific thing asked
+  (a new date in the question's time frame, the asked kind of amount, a count of what is counted, a
+  person of the asked office, the asked action);
+- rank, passage_score: where retrieval put the quote's passage, and its fused score;
+- heading: the quote is a title line or fragment; byline: a signature or dateline block, for a
+  question about the document's making; authoring: the quote says the making ("signed", "issued");
+- joined: the quote took the sentence before it for the date it lacked;
+- length: the quote's length in words (capped), a short fragment rarely answers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+FEATURES = ("meaning", "meaning_gap", "words", "words_gap", "keys_quote", "beyond_title", "typed_beyond_title", "window_words", "bigrams", "lead", "context", "missing", "names_missing", "numbers_missing",
+            "type_asked", "type_basic", "type_specific", "rank", "passage_score", "heading", "byline", "authoring",
+            "joined", "length")
+LENGTH_CAP = 60  # words: longer quotes count as long
+
+
+def relative_features(candidates: Sequence) -> None:
+    """The gaps to the question's best candidate, once every candidate's own features are known."""
+    for name in ("meaning", "words"):
+        best = max(c.features[name] for c in candidates)
+        for candidate in candidates:
+            candidate.features[f"{name}_gap"] = best - candidate.features[name]
+
+
+def matrix(candidates: Sequence) -> np.ndarray:
+    """The candidates' features as rows, in FEATURES order (missing ones are 0)."""
+    return np.array([[c.features.get(name, 0.0) for name in FEATURES] for c in candidates], dtype=float)
+
+
+def length_feature(text: str) -> float:
+    return min(len(text.split()), LENGTH_CAP) / LENGTH_CAP

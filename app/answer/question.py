@@ -1,0 +1,146 @@
+"""Question analysis, done once per question: what it asks, in the terms the evidence is measured in.
+
+`QuestionProfile.build` reads a question's content terms and their rarity (IDF over the indexed
+passages), its key terms (names, numbers, the thing asked about, words the corpus never uses), the
+names and numbers it commits to, its row of the answer-type table (app.answer.answer_types) with
+that row's details (the office a person must hold, what "how many" counts, the kind of amount, how
+many countries), the action a "who <verb>ed" question asks about, and whether it asks about a
+document's own making (a by-line answers those). The candidates' features (app.answer.extractive)
+are measured against it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from app.answer.answer_types import (
+    PERSON_FORMS,
+    AnswerType,
+    amount_asked,
+    answer_type,
+    broad_kind,
+    countries_wanted,
+    institution_wanted,
+)
+from app.answer.headings import asks_about_authoring
+from app.answer.lexicon import name_phrases, names_missing, nationalities_committed, numbers_in
+from app.answer.specifics import asked_action, asked_title, counted_terms, states_action
+from app.terms import TermStats, acronyms_expanded, content_term_sequence, content_terms, related, words
+
+KEY_TOKEN = re.compile(r"\b(\d[\d,.]*\b|[A-Z][A-Za-z’'\-]*)")
+MARKUP = re.compile(r"<[^<>]{1,500}>")
+# "how much revenue", "what penalties", "which senators": the noun right after the question word
+FOCUS = re.compile(r"\b(?:how (?:much|many)|what|which)\s+(?:kinds? of |types? of |sorts? of |share of |amount of )?"
+                   r"([a-z][a-z\-]+)", re.I)
+GENERIC_FOCUS = {"is", "are", "was", "were", "did", "does", "do", "has", "have", "had", "will", "would", "can", "could",
+                 "should", "the", "a", "an", "year", "month", "date", "day", "time", "number", "share", "percentage",
+                 "amount", "kind", "type", "official", "officials", "person", "people", "role", "part", "thing",
+                 "things", "way", "ways", "two", "three", "four", "five"}
+
+
+@dataclass
+class QuestionProfile:
+    """What the question asks, in the terms the evidence is measured in."""
+
+    text: str
+    weights: dict[str, float]
+    keys: set[str]
+    kind: AnswerType  # its row of the answer-type table
+    answer_type: str | None  # the broad kind: "date", "number", "name" or None
+    question_words: list[str]
+    numbers: list[str]
+    names: list[tuple[list[str], str]]  # the names it commits to (app.answer.lexicon)
+    countries: int  # how many countries the answer must name (0: not a country question)
+    institution: str | None  # the answer must name an institution carrying this word ("Department")
+    title: str | None  # the person asked for holds this office ("secretary"): others named with another title are not
+    counted: set[str]  # "how many X": the terms of X, which a number in the answer must count
+    action: str | None  # "who introduced X": the sentence naming the person must say the action (app.answer.specifics)
+    amount: str | None = None  # a number question's kind of amount: "proportion", "money" or any (None)
+    authoring: bool = False  # about the document's own making: who signed it, when, where (app.answer.headings)
+    bigrams: set[tuple[str, str]] = field(default_factory=set)  # neighbouring content terms of the question
+
+    @classmethod
+    def build(cls, question: str, stats: TermStats) -> "QuestionProfile":
+        question = MARKUP.sub(" ", question)  # pasted HTML tags are not part of what is asked
+        weights = stats.weights(content_terms(question))
+        keys = content_terms(" ".join(m.group(0) for m in KEY_TOKEN.finditer(question) if m.start() > 0))
+        focus = [m.group(1).lower() for m in FOCUS.finditer(question) if m.group(1).lower() not in GENERIC_FOCUS]
+        keys |= content_terms(" ".join(focus))
+        keys |= {term for term in weights if stats.frequency.get(term, 0) == 0}  # words the corpus never uses
+        numbers = re.findall(r"(?<![\w.])\d[\d,.]*\d|(?<![\w.])\d", question)
+        kind = broad_kind(question)
+        person = PERSON_FORMS.search(question)
+        authoring = asks_about_authoring(question, kind)
+        sequence = content_term_sequence(question)
+        return cls(question, weights, keys & set(weights), answer_type(question), kind, words(question), numbers,
+                   nationalities_committed(name_phrases(question, stats.is_name), stats.uses), countries_wanted(question),
+                   institution_wanted(question), asked_title(person.group(0)) if person else None,
+                   counted_terms(question) if kind == "number" else set(),
+                   None if authoring else asked_action(question),
+                   amount_asked(question) if kind == "number" else None,
+                   authoring, set(zip(sequence, sequence[1:])))
+
+    @property
+    def asks_a_kind(self) -> bool:
+        """The question asks for a kind of answer (a date, an amount, a person, ...), not a description."""
+        return self.kind.name != "description"
+
+    def holds_basic_type(self, text: str, stats: TermStats) -> bool:
+        """Whether `text` holds the kind of answer asked for at all: a date, a number, a person or a
+        name the question lacks, whatever the specifics (False when no kind is asked)."""
+        return self.kind.holds_kind(self, text, stats)
+
+    def holds_answer_type(self, text: str, stats: TermStats) -> bool:
+        """Whether `text` holds the specific answer asked for (the row's check, app.answer.answer_types),
+        and says the asked action when the question asks who did something."""
+        if self.action and not states_action(self.action, text):
+            return False
+        return self.kind.holds(self, text, stats)
+
+    def names_asked(self, name: str) -> bool:
+        """Whether the question already says `name`, in some word form ("Nicaragua" for "Nicaraguan")."""
+        return name.lower() in self.question_words or any(related(term, asked) for term in content_terms(name)
+                                                           for asked in self.weights)
+
+    def present(self, text: str) -> set[str]:
+        """The question's terms that `text` contains (in some word form, or as a spelled-out acronym)."""
+        found = content_terms(text)
+        present = {term for term in self.weights if any(related(term, other) for other in found)}
+        return present | (acronyms_expanded(self.text, text) & set(self.weights))
+
+    def coverage(self, present: set[str], among: set[str] | None = None) -> float:
+        """IDF-weighted share of the question's terms (or of those `among` them) in `present`."""
+        weights = {t: w for t, w in self.weights.items() if among is None or t in among}
+        return sum(w for t, w in weights.items() if t in present) / (sum(weights.values()) or 1.0)
+
+    def numbers_missing(self, surroundings: str) -> float:
+        """1.0 when a number of the question is absent from a quote's surroundings. Such a number often
+        names the document ("Executive Order 13873", "the 2024 notice"), so the passage, title and date
+        count, not only the quote."""
+        written = numbers_in(surroundings)  # "1,700" as 1700, "ten" as 10
+        surroundings = surroundings.replace(",", "")
+        return float(any(number.replace(",", "") not in surroundings and number.replace(",", "") not in written
+                         for number in self.numbers))
+
+    def context_features(self, surroundings: str) -> dict[str, float]:
+        """What a quote's passage, title, publisher and date hold of the question: the share of its
+        terms ("context"), of its key terms absent ("missing"), and whether a number of it is absent."""
+        present = self.present(surroundings)
+        return {"context": self.coverage(present), "missing": self.missing_keys(present),
+                "numbers_missing": self.numbers_missing(surroundings),
+                "names_missing": float(bool(names_missing(self.names, surroundings)))}
+
+    def bigram_share(self, text: str) -> float:
+        """Share of the question's pairs of neighbouring content terms that `text` has side by side
+        ("export controls", "Ascend chips"): a phrase of the question, not only its words."""
+        if not self.bigrams:
+            return 0.0
+        found = set(zip(terms := content_term_sequence(text), terms[1:]))
+        return sum(pair in found for pair in self.bigrams) / len(self.bigrams)
+
+    def missing_keys(self, present: set[str]) -> float:
+        """IDF-weighted share of the key terms not among `present`."""
+        if not self.keys:
+            return 0.0
+        return sum(self.weights[t] for t in self.keys if t not in present) / sum(self.weights[t] for t in self.keys)

@@ -1,0 +1,36 @@
+"""Question analysis: what a question asks about, and how a sentence is held to it."""
+
+import pytest
+
+from app.answer.question import FOCUS, QuestionProfile
+from app.terms import TermStats
+
+
+@pytest.mark.parametrize("question, focus", [
+    ("What kinds of infrastructure does the resolution prioritise?", "infrastructure"),
+    ("What kind of infrastructure does the resolution prioritise?", "infrastructure"),
+    ("Which types of support can the group offer exporters?", "support"),
+    ("What sort of penalties apply?", "penalties"),
+    ("How much revenue did it lose?", "revenue"),
+])
+def test_the_thing_asked_about_is_found(question, focus):
+    """"What kinds of X" asks about X (the answerer checks the passage for it), not about "kinds"."""
+    assert [m.group(1) for m in FOCUS.finditer(question)] == [focus]
+
+
+def test_the_question_is_analysed_once_into_its_row_and_details():
+    stats = TermStats(["The Commerce Secretary Howard Lutnick leads the program."])
+    profile = QuestionProfile.build("What is the name of the Secretary of Commerce who leads the program?", stats)
+    assert profile.kind.name == "person" and profile.title == "secretary" and profile.asks_a_kind
+    profile = QuestionProfile.build("How many ships did the Navy seize in <b>2019</b>?", stats)
+    assert profile.kind.name == "count" and "ship" in profile.counted and profile.numbers == ["2019"]
+    assert "<b>" not in profile.text  # pasted markup is not part of what is asked
+    assert not QuestionProfile.build("What does the order direct agencies to do?", stats).asks_a_kind
+
+
+def test_neighbouring_terms_of_the_question_are_found_side_by_side():
+    stats = TermStats(["Export controls apply."])
+    profile = QuestionProfile.build("Which export controls apply to chips?", stats)
+    assert profile.bigram_share("Export controls apply to chips.") == 1.0
+    assert 0.0 < profile.bigram_share("The new export controls apply to them.") < 1.0
+    assert profile.bigram_share("Chips: controls on their export.") == 0.0
