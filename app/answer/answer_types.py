@@ -49,11 +49,11 @@ INSTITUTION_NOUN = "(" + "|".join(_plural(noun) for noun in Q["institution_nouns
 # "which", then up to two qualifiers ("which specific", "what two other"), never a verb or article
 WHICH = rf"\b(?:which|what)(?: (?!(?:{_any(Q['auxiliaries'])})\b)[a-z.\-]+){{0,2}}?"
 
-DATE_FORMS = re.compile(rf"\bwhat date\b|^(when|since when|by when)\b|\b(what|which) ([a-z]+ )?({_any(Q['date_nouns'])})\b|"
+DATE_FORMS = re.compile(rf"\bwhat date\b|^when\b|\b(since|by|until) when\b|\b(what|which) ([a-z]+ )?({_any(Q['date_nouns'])})\b|"
                         r"\bwhat (is|was) the date\b", re.I)  # "by what target year", "on exactly which day"
 NUMBER_FORMS = re.compile(rf"\b(how ({_any(Q['how_words'])})|what (?:[a-z\-]+ )?({_any(Q['number_nouns'])}))\b|"
                           rf"^what (is|was|are|were) (the )?[\w\-’' ]*?\b({_any(Q['number_subjects'])})\b", re.I)
-NAME_FORMS = re.compile(rf"^(who|whom|whose|where)\b|\bname of\b|\bnamed\b|\b(its|their) names?\b|"
+NAME_FORMS = re.compile(rf"^(who|whom|whose|where)\b|\bnames? of\b|\bnamed\b|\b(its|their) names?\b|"
                         rf"\bwhat (is|was|are|were) [\w\-’' ]*? called\b|{WHICH} ({_any(Q['name_nouns'])}|"
                         rf"{INSTITUTION_NOUN})\b|\bin which (city|country)\b", re.I)
 # "the name of the official who...", "who is the Commerce Secretary", "which senators": a person's name, not a role

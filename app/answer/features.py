@@ -18,15 +18,18 @@ is wrong on documents of another kind costs a little score, not the answer. The 
   the sentence before);
 - bigrams: share of the question's neighbouring content-term pairs side by side in the quote;
 - lead: the quote stands at its document's start, where news and fact sheets state the main facts;
-- context: the same share over the quote's document (title, publisher, date, every retrieved passage);
 - missing: IDF-weighted share of the question's key terms (names, numbers, the thing asked about,
-  words the corpus never uses) absent from that context;
+  words the corpus never uses) absent from the quote's document (title, publisher, date, every
+  retrieved passage);
 - names_missing, numbers_missing: a name or number the question commits to is absent from the context;
 - type_asked: the question asks for a kind of answer (app.answer.answer_types); type_basic: the quote
   holds that kind at all (a date, a number, a name); type_specific: it holds the specific thing asked
   (a new date in the question's time frame, the asked kind of amount, a count of what is counted, a
   person of the asked office, the asked action);
-- rank, passage_score: where retrieval put the quote's passage, and its fused score;
+- passage_score: the fused retrieval score of the quote's passage.
+The passage's rank and the question's share of words over the document ("context") are measured too,
+to choose which candidates to embed, but are no features: dropped one at a time from the
+cross-validated fit on the dev splits, the model got more cases right without them (2026-12-06).
 - heading: the quote is a title line or fragment; byline: a signature or dateline block, for a
   question about the document's making; authoring: the quote says the making ("signed", "issued");
 - joined: the quote took the sentence before it for the date it lacked;
@@ -39,8 +42,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-FEATURES = ("meaning", "meaning_gap", "words", "words_gap", "keys_quote", "beyond_title", "typed_beyond_title", "window_words", "bigrams", "lead", "context", "missing", "names_missing", "numbers_missing",
-            "type_asked", "type_basic", "type_specific", "rank", "passage_score", "heading", "byline", "authoring",
+FEATURES = ("meaning", "meaning_gap", "words", "words_gap", "keys_quote", "beyond_title", "typed_beyond_title", "window_words", "bigrams", "lead", "missing", "names_missing", "numbers_missing",
+            "type_asked", "type_basic", "type_specific", "passage_score", "heading", "byline", "authoring",
             "joined", "length")
 LENGTH_CAP = 60  # words: longer quotes count as long
 

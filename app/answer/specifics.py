@@ -87,8 +87,9 @@ def people_with_other_titles(title: str, text: str) -> set[str]:
 
 
 # "Who introduced ...", "who led ...": the action the person asked for did.
-ACTION_QUESTION = re.compile(r"^\s*who\s+(?!(?:is|was|are|were|has|have|had|did|does|do|will|would|can|could|should|"
-                             r"may|might|must)\b)([a-z]+)\b", re.I)
+ACTION_QUESTION = re.compile(r"^\s*who\s+(?:(?:was|were|is|are|has been|have been|had been)\s+(?=[a-z]+(?:ed|en)\b))?"
+                             r"(?!(?:is|was|are|were|has|have|had|did|does|do|will|would|can|could|should|"
+                             r"may|might|must)\b)([a-z]+)\b", re.I)  # "who led", and "who was appointed" (passive)
 # Past forms that share no stem with the present ("led" for "lead"), as questions and texts use both.
 IRREGULAR: dict[str, str] = WORDS["verbs"]["irregular"]
 
