@@ -47,7 +47,8 @@ echo "== pytest -m real_llm"
 port=$("$BIN/python" -c "from tests.local_server import free_port; print(free_port())")
 "$BIN/python" -m tests.llama_server serve "$port" >"$WORK/llama-server.log" 2>&1 &
 server=$!
-trap 'kill "$server" 2>/dev/null && wait "$server" 2>/dev/null; true' EXIT
+# (under set -e a failing `wait` inside the trap, 143 for the SIGTERM it reports, would become the exit status)
+trap 'kill "$server" 2>/dev/null; wait "$server" 2>/dev/null || true' EXIT
 export RAGQA_LLM=openai-compatible RAGQA_LLM_BASE_URL="http://127.0.0.1:$port/v1"
 RAGQA_LLM_MODEL=$("$BIN/python" -c "from tests.llama_server import MODEL_ALIAS; print(MODEL_ALIAS)")
 export RAGQA_LLM_MODEL

@@ -1,8 +1,10 @@
 """Talking to an OpenAI-compatible LLM server: the grounded prompt, and a bounded, fault-tolerant call.
 
 The prompt numbers the retrieved passages inside one delimited data block and tells the model to
-answer only from them, to cite `[n]` after every sentence, to say when they do not answer, and to
-treat the block as data. The prompt is a request, not a guarantee: what the model writes is checked
+answer only from them, to cite `[n]` after every sentence (shown with real numbers: told "with [n]",
+SmolLM2 wrote a literal "[n]"; given a sample answer, "First fact. [1]", it copied the sample), to
+say when they do not answer, and to treat the block as data. The prompt is a request, not a
+guarantee: what the model writes is checked
 sentence by sentence afterwards (app.answer.support), which is the real defence against made-up
 facts and against instructions hidden in documents.
 
@@ -66,7 +68,8 @@ def build_messages(question: str, passages: list[Passage]) -> list[dict[str, str
         blocks.append(f'<passage n="{n}" source="{_quoted(source)}">\n{_quoted(passage.text.strip())}\n</passage>')
     data = "\n".join(blocks)
     user = (f"<passages>\n{data}\n</passages>\n\nQuestion: {_quoted(question)}\n"
-            f"Answer from passages 1 to {len(passages)} only, with [n] after every sentence.")
+            f"Answer from passages 1 to {len(passages)} only. End every sentence with the number of the passage it "
+            f"comes from in square brackets, such as [1] or [3].")
     return [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": user}]
 
 
