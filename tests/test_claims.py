@@ -3,7 +3,7 @@ writes it and what the user must read (`clean`), with the passages it cites."""
 
 import pytest
 
-from app.answer.claims import Claim, finished, split_claims
+from app.answer.claims import Claim, dangling, finished, split_claims
 
 SENTENCE = "The terminal opened in March 2023."
 
@@ -176,3 +176,15 @@ def test_an_unfinished_last_sentence_is_left_out_when_cut_off(text, cut_off, cla
 ])
 def test_finished_sentences(sentence, done):
     assert finished(sentence) == done
+
+
+@pytest.mark.parametrize("sentence, broke_off", [
+    ("The agreement was concluded on or.", True),
+    ("The passage that continues the emergency declared in Executive Order 13694 is.", True),
+    ("It was signed by the.", True),
+    ("The agreement was concluded on November 23, 2011.", False),
+    ("The order covers quantum computing and AI.", False),
+    ("That is what the order is for.", False),  # a preposition can end a sentence
+])
+def test_a_sentence_that_ends_on_a_function_word_broke_off(sentence, broke_off):
+    assert dangling(sentence) is broke_off

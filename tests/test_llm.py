@@ -171,6 +171,7 @@ def test_correct_cited_answer_is_kept_with_verbatim_quotes(llm_assistant, fake):
     ("The port also opened a cruise terminal in 2020 [{port}].", "missing: 2020"),
     ("The terminal doubled capacity to 4.8 million containers a year [{port}].", "missing: 4.8"),
     ("The Northern Investment Bank financed it with help from the Sella River dam operator.", "uncited"),
+    ("The new terminal was opened on or [{port}].", "unfinished"),  # a fragment, as SmolLM2 wrote them
 ])
 def test_unsupported_sentences_are_dropped_and_reported(llm_assistant, fake, bad, reason):
     scripted(fake, f"{GOOD} {bad} {GOOD_COST}")

@@ -169,6 +169,20 @@ class Claim:
         return len(content_terms(self.clean) - FILLER_TERMS) >= 2 or bool(re.search(r"\d", self.clean))
 
 
+# Words no finished English sentence ends on: a sentence that stops at one ("... was concluded on or.",
+# "... activities is.") broke off before its point, whatever punctuation the model put after it.
+# (Prepositions are not among them: "what the order is for" ends well.)
+DANGLING = frozenset("a an the and or but nor than is are was were be been its their his her our your these those "
+                     "such".split())
+
+
+def dangling(sentence: str) -> bool:
+    """The sentence ends on a word that cannot end one (an article, a conjunction, a copula, a
+    determiner): it stops before what it was about to say."""
+    last = re.findall(r"[^\W\d_][\w’'\-]*", sentence)
+    return bool(last) and last[-1].lower() in DANGLING
+
+
 def finished(sentence: str) -> bool:
     """Whether a sentence ends as sentences do (a full stop, question or exclamation mark), markers and
     markup aside: the last sentence of a completion cut off at the token limit usually does not."""

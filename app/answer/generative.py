@@ -23,7 +23,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Literal
 
-from app.answer.claims import Claim, split_claims
+from app.answer.claims import Claim, dangling, split_claims
 from app.answer.llm import Finish, GenerationFailed, LLMClient, build_messages
 from app.answer.support import Support, SupportChecker
 from app.schema import Citation, DroppedSentence, Passage
@@ -135,6 +135,9 @@ class GenerativeAnswerer:
                 if not claim.cited:
                     if claim.states_something():
                         dropped.append(DroppedSentence(text=claim.text, cited=[], reason="uncited"))
+                    continue
+                if dangling(claim.clean):
+                    dropped.append(DroppedSentence(text=claim.text, cited=claim.cited, reason="unfinished"))
                     continue
                 support = self.checker.check(claim.clean, [passages[n - 1] for n in claim.cited])
                 if not support.supported:
