@@ -91,6 +91,11 @@ class Settings(BaseSettings):
         0, ge=0, le=256, description="Threads of the int8 encoder per process (0 = the cores this process may use; "
         "`ragqa serve --workers N` gives each worker its share)."
     )
+    encoder_remembered_texts: int = Field(
+        8192, ge=0, le=1_000_000, description="Vectors of recent queries and answer sentences the int8 encoder keeps "
+        "per process, by text (0 = none; ~1.6 KB each): the sentences of often-retrieved passages are not encoded "
+        "again for every question."
+    )
     model_cache_dir: Path = Field(
         Path.home() / ".cache" / "ragqa", description="Where the int8 copy of the model and the lexical index caches of Chroma servers are kept."
     )

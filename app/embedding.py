@@ -47,13 +47,15 @@ class Embedder:
     def token_ids(self, text: str) -> list[int]:
         return self._counting.encode(text, add_special_tokens=False).ids
 
-    def embed_texts(self, texts: list[str]) -> np.ndarray:
+    def embed_texts(self, texts: list[str], remember: bool = False) -> np.ndarray:
+        """Unit vectors of `texts`. `remember`: texts likely to come again (queries, the sentences of
+        retrieved passages) are kept in the encoder's bounded cache; passages at ingest are not."""
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        return np.asarray(self._encode(list(texts)), dtype=np.float32)
+        return np.asarray(self._encode(list(texts), remember), dtype=np.float32)
 
     def embed_query(self, text: str) -> list[float]:
-        return self.embed_texts([text])[0].tolist()
+        return self.embed_texts([text], remember=True)[0].tolist()
 
     @functools.cached_property
     def llama(self):
@@ -108,7 +110,7 @@ def _read_json(path: Path) -> dict:
 
 
 @functools.cache
-def _load(folder: str, backend: str, batch_size: int, cache_dir: str, threads: int) -> Embedder:
+def _load(folder: str, backend: str, batch_size: int, cache_dir: str, threads: int, remembered: int) -> Embedder:
     from tokenizers import Tokenizer
 
     offline_environment()
@@ -124,14 +126,14 @@ def _load(folder: str, backend: str, batch_size: int, cache_dir: str, threads: i
 
         model = SentenceTransformer(folder, device="cpu")
 
-        def encode(texts: list[str]) -> np.ndarray:
+        def encode(texts: list[str], remember: bool = False) -> np.ndarray:  # the fp32 baseline: no cache
             return model.encode(texts, batch_size=batch_size, normalize_embeddings=True, convert_to_numpy=True,
                                 show_progress_bar=False)
         return Embedder(model_name, model.get_embedding_dimension(), model.max_seq_length, counting, encode)
     from app.quantized import QUANTIZATION, open_quantized_encoder
 
     encoder = open_quantized_encoder(path, Path(cache_dir), model_name, Tokenizer.from_file(str(path / "tokenizer.json")),
-                                     max_tokens, threads)
+                                     max_tokens, threads, remembered)
     return Embedder(f"{model_name}/onnx-{QUANTIZATION}", dimension, max_tokens, counting, encoder.embed_texts)
 
 
@@ -139,7 +141,7 @@ def load_embedder(settings: Settings) -> Embedder:
     """The model for these settings; loaded once per process (it is read-only and thread-safe)."""
     try:
         return _load(str(model_path(settings)), settings.embed_backend, settings.embed_batch_size,
-                     str(settings.model_cache_dir), encoder_threads(settings))
+                     str(settings.model_cache_dir), encoder_threads(settings), settings.encoder_remembered_texts)
     except (OSError, ImportError, RuntimeError, ValueError) as error:
         raise RagqaError(f"the embedding model could not be loaded ({type(error).__name__}: {error}); "
                          "RAGQA_EMBED_BACKEND=torch uses PyTorch instead of the int8 copy") from error

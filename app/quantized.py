@@ -29,6 +29,8 @@ import functools
 import hashlib
 import os
 import tempfile
+import threading
+from collections import OrderedDict
 from pathlib import Path
 
 import numpy as np
@@ -50,7 +52,7 @@ class QuantizedEncoder:
     quantization scales each run's activations together, so in a batch a passage's vector depended on
     its neighbours (cosine between two batchings down to 0.987)."""
 
-    def __init__(self, onnx_file: Path, tokenizer, max_tokens: int, threads: int):
+    def __init__(self, onnx_file: Path, tokenizer, max_tokens: int, threads: int, remembered: int = 0):
         import onnxruntime
 
         options = onnxruntime.SessionOptions()
@@ -61,30 +63,57 @@ class QuantizedEncoder:
         self.tokenizer = tokenizer
         self.tokenizer.enable_truncation(max_length=max_tokens)
         self.tokenizer.no_padding()
+        # Vectors of recent texts asked with remember=True (queries and the answerer's sentences), by text,
+        # least recently used dropped first. Since a text's vector is its own (one run per text), a kept
+        # vector is the one encoding would give, bit for bit. The sentences of the passages a corpus's
+        # questions retrieve recur from question to question, and encoding them was about half of an
+        # answer's CPU time. (Not functools.lru_cache: texts already kept must be found before the rest
+        # are handed to the threads, and it cannot be asked what it holds.) The lock guards the dict's
+        # order only; encoding runs outside it.
+        self._kept: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._keep = remembered
+        self._kept_lock = threading.Lock()
 
-    def embed_texts(self, texts: list[str]) -> np.ndarray:
-        """Vectors in input order, up to `threads` texts at a time (ONNX Runtime releases the GIL)."""
-        encodings = self.tokenizer.encode_batch(list(texts))
-        if not encodings:
+    def embed_texts(self, texts: list[str], remember: bool = False) -> np.ndarray:
+        """Vectors in input order, up to `threads` texts at a time (ONNX Runtime releases the GIL).
+        `remember`: use and keep vectors in the bounded store of recent texts."""
+        if not texts:
             return np.zeros((0, 0), dtype=np.float32)
-        if self.threads == 1 or len(encodings) == 1:
-            return np.stack([self._encode(encoding) for encoding in encodings])
-        # longest first, so the last text to start is a short one and the workers finish together
-        order = sorted(range(len(encodings)), key=lambda i: -len(encodings[i].ids))
-        vectors = _pool(self.threads).map(self._encode, [encodings[i] for i in order])
-        found = np.zeros((len(encodings), 0), dtype=np.float32)
-        for position, vector in zip(order, vectors):
-            if not found.shape[1]:
-                found = np.zeros((len(encodings), vector.shape[0]), dtype=np.float32)
-            found[position] = vector
+        remember = remember and self._keep > 0
+        found = self._recall(texts) if remember else {}
+        missing = list(dict.fromkeys(text for text in texts if text not in found))
+        if self.threads == 1 or len(missing) <= 1:
+            fresh = [self._encode_text(text) for text in missing]
+        else:  # longest first, so the last text to start is a short one and the threads finish together
+            missing.sort(key=len, reverse=True)
+            fresh = list(_pool(self.threads).map(self._encode_text, missing))
+        found.update(zip(missing, fresh))
+        if remember:
+            self._keep_all(dict(zip(missing, fresh)))
+        return np.stack([found[text] for text in texts])
+
+    def _recall(self, texts: list[str]) -> dict[str, np.ndarray]:
+        with self._kept_lock:
+            found = {text: self._kept[text] for text in texts if text in self._kept}
+            for text in found:
+                self._kept.move_to_end(text)
         return found
 
-    def _encode(self, encoding) -> np.ndarray:
+    def _keep_all(self, vectors: dict[str, np.ndarray]) -> None:
+        with self._kept_lock:
+            self._kept.update(vectors)
+            while len(self._kept) > self._keep:
+                self._kept.popitem(last=False)
+
+    def _encode_text(self, text: str) -> np.ndarray:
+        encoding = self.tokenizer.encode(text)
         feeds = {"input_ids": np.array([encoding.ids], dtype=np.int64),
                  "attention_mask": np.array([encoding.attention_mask], dtype=np.int64),
                  "token_type_ids": np.array([encoding.type_ids], dtype=np.int64)}
         pooled = self.session.run(None, feeds)[0][0].mean(axis=0)  # one text, no padding: the mean over tokens
-        return (pooled / max(float(np.linalg.norm(pooled)), 1e-12)).astype(np.float32)
+        vector = (pooled / max(float(np.linalg.norm(pooled)), 1e-12)).astype(np.float32)
+        vector.flags.writeable = False  # a kept vector is shared by every caller
+        return vector
 
 
 @functools.cache
@@ -187,11 +216,12 @@ def quantized_file(model_folder: Path, cache_dir: Path, name: str) -> Path:
 
 
 def open_quantized_encoder(model_folder: Path, cache_dir: Path, name: str, tokenizer, max_tokens: int,
-                           threads: int) -> QuantizedEncoder:
+                           threads: int, remembered: int = 0) -> QuantizedEncoder:
     """The encoder over the cached file; a damaged cached file is made again, once."""
     onnx_file = quantized_file(model_folder, cache_dir, name)
     try:
-        return QuantizedEncoder(onnx_file, tokenizer, max_tokens, threads)
+        return QuantizedEncoder(onnx_file, tokenizer, max_tokens, threads, remembered)
     except Exception:  # noqa: BLE001 - onnxruntime raises its own types for a truncated or corrupt file
         onnx_file.unlink(missing_ok=True)
-        return QuantizedEncoder(quantized_file(model_folder, cache_dir, name), tokenizer, max_tokens, threads)
+        return QuantizedEncoder(quantized_file(model_folder, cache_dir, name), tokenizer, max_tokens, threads,
+                                remembered)

@@ -27,10 +27,10 @@ def quantized_settings(tmp_path_factory):
     return make_settings(tmp, model_cache_dir=tmp / "cache")
 
 
-def _open(settings, threads: int = 1) -> QuantizedEncoder:
+def _open(settings, threads: int = 1, remembered: int = 0) -> QuantizedEncoder:
     folder = model_path(settings)
     return open_quantized_encoder(folder, settings.model_cache_dir, PACKAGED_NAME,
-                                  Tokenizer.from_file(str(folder / "tokenizer.json")), 256, threads)
+                                  Tokenizer.from_file(str(folder / "tokenizer.json")), 256, threads, remembered)
 
 
 @pytest.fixture(scope="module")
@@ -65,6 +65,33 @@ def test_a_vector_does_not_depend_on_the_texts_beside_it_or_the_threads(encoder,
     assert np.allclose(together, one_by_one, atol=1e-6)
     assert np.allclose(together, on_two_threads, atol=1e-6)
     assert encoder.embed_texts([]).shape[0] == 0
+
+
+class CountingSession:
+    """The real ONNX Runtime session, counting the texts it encodes."""
+
+    def __init__(self, session):
+        self.session, self.runs = session, 0
+
+    def run(self, outputs, feeds):
+        self.runs += 1
+        return self.session.run(outputs, feeds)
+
+
+def test_remembered_texts_are_not_encoded_again_and_give_the_same_vectors(encoder, quantized_settings):
+    keeping = _open(quantized_settings, threads=2, remembered=3)
+    keeping.session = counting = CountingSession(keeping.session)
+    first = keeping.embed_texts(SENTENCES[:3], remember=True)
+    assert counting.runs == 3
+    again = keeping.embed_texts([SENTENCES[2], SENTENCES[0], SENTENCES[2]], remember=True)
+    assert counting.runs == 3  # all three kept
+    assert np.array_equal(again, first[[2, 0, 2]])
+    assert np.array_equal(first, encoder.embed_texts(SENTENCES[:3]))  # bit for bit what encoding gives
+    keeping.embed_texts([SENTENCES[3]], remember=True)  # a fourth: the least recently used (SENTENCES[1]) goes
+    keeping.embed_texts([SENTENCES[1]], remember=True)
+    assert counting.runs == 5
+    keeping.embed_texts(SENTENCES[:1])  # not asked to remember: encoded
+    assert counting.runs == 6
 
 
 def test_cached_file_is_reused_and_a_damaged_one_is_made_again(encoder, quantized_settings):

@@ -123,7 +123,7 @@ class ExtractiveAnswerer:
         candidates.sort(key=lambda c: c.features["words"] + 0.5 * c.features["context"] + 0.3 * c.features["rank"],
                         reverse=True)
         shortlist = candidates[: self.rerank_sentences]
-        vectors = np.asarray(self.encoder.embed_texts([question] + [c.as_read for c in shortlist]))
+        vectors = np.asarray(self.encoder.embed_texts([question] + [c.as_read for c in shortlist], remember=True))
         for candidate, vector in zip(shortlist, vectors[1:]):
             candidate.vector = vector
             candidate.features["meaning"] = float(vector @ vectors[0])

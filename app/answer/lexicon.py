@@ -114,11 +114,12 @@ def _word_of_country(word: str) -> bool:
     return word in _country_words() or bool(_countries_of_form(word))
 
 
-def _countries_of_form(word: str) -> list[str]:
+@functools.lru_cache(maxsize=1 << 14)  # a scan of every country word, asked for the same words again and again
+def _countries_of_form(word: str) -> tuple[str, ...]:
     """The countries whose adjective `word` (lower case) may be: "Kenyan", "Chinese", "Japanese";
     not "George" for "Georgia"."""
-    return [country for country in _country_words() if len(country) >= 5
-            and word.startswith(country[:-1]) and len(word) - len(country) <= 3]
+    return tuple(country for country in _country_words() if len(country) >= 5
+                 and word.startswith(country[:-1]) and len(word) - len(country) <= 3)
 
 
 def _country_of_adjective(word: str) -> str | None:

@@ -84,7 +84,7 @@ class SupportChecker:
                 self._sentences.clear()  # a bounded cache: passages repeat within a question, rarely across many
             spans = [(a, b) for a, b in sentence_spans(passage.text)
                      if passage.text[a:b].strip() and not INSTRUCTION.search(passage.text[a:b])] or [(0, 0)]
-            vectors = np.asarray(self.embedder.embed_texts([passage.text[a:b] for a, b in spans]))
+            vectors = np.asarray(self.embedder.embed_texts([passage.text[a:b] for a, b in spans], remember=True))
             self._sentences[passage.id] = (spans, vectors)
         return self._sentences[passage.id]
 
