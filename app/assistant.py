@@ -96,6 +96,14 @@ class Assistant:
             filters: SearchFilters | None = None) -> Answer:
         return self.ask_with_passages(question, k, retriever, filters)[0]
 
+    def ask_extractive(self, question: str) -> Answer:
+        """The extractive answer even when an LLM is configured: what a follow-up is resolved against
+        (app.conversation), without a second generation that would cost an LLM call and could differ."""
+        for event in self._events(question, None, None, None, generate=False):
+            if isinstance(event, tuple):
+                return event[0]
+        raise AssertionError("_events always ends with the answer")
+
     def ask_with_passages(self, question: str, k: int | None = None, retriever: RetrieverName | None = None,
                           filters: SearchFilters | None = None) -> tuple[Answer, list[Passage]]:
         """The answer and the passages it was chosen from (the eval scores retrieval on them)."""
@@ -110,7 +118,8 @@ class Assistant:
         for event in self._events(question, k, retriever, filters):
             yield event[0] if isinstance(event, tuple) else event
 
-    def _events(self, question, k, retriever, filters) -> Iterator[Partial | tuple[Answer, list[Passage]]]:
+    def _events(self, question, k, retriever, filters,
+                generate: bool = True) -> Iterator[Partial | tuple[Answer, list[Passage]]]:
         question = self.check_question(question)
         self.refresh_if_changed()
         started = time.perf_counter()
@@ -118,7 +127,7 @@ class Assistant:
         passages, texts = self._current(passages)
         retrieved = time.perf_counter()
         timings = {"retrieve": round((retrieved - started) * 1000, 1)}
-        if self.generator is None or not passages:
+        if self.generator is None or not passages or not generate:
             answer = self._extractive(question, passages)
         else:
             generated = None

@@ -6,10 +6,10 @@ on in front of it (no LLM: a few plain rules); one that asks with its own questi
 was that?") is read against the previous answer when there is one. The chat page and
 /v1/chat/completions both use it, before retrieval.
 
-`ask_in_turn` is how every interface reaches a shared Assistant: one call at a time (the BM25
-retriever keeps per-call state, and on two cores parallel model calls gain nothing). `stream_in_turn`
-is the same for streaming interfaces: it holds the turn until the answer is complete or the caller
-closes the iterator (an LLM generation is bounded by settings.llm_timeout, so a turn always ends).
+`ask_in_turn` is how every interface asks a shared Assistant: the question as typed is checked,
+resolved against the history, then asked (calls may run at once: an answer keeps only per-call
+state). `stream_in_turn` is the same for streaming interfaces; close its iterator to stop a
+generation in progress.
 """
 
 from __future__ import annotations
@@ -100,14 +100,15 @@ CITATION_MARKER = re.compile(r"\s*\[\d+\]")
 
 def _resolved(assistant, question: str, history_questions: list[str] | None) -> str:
     """The question as typed, checked, then resolved against the history: a follow-up that asks with
-    its own question word is resolved against the previous question's answer (asked again: answers are
-    deterministic, and the interfaces then need to keep only the questions), when there is one."""
+    its own question word is resolved against the previous question's extractive answer (asked again:
+    extractive answers are deterministic, so the interfaces need to keep only the questions; with an
+    LLM, its quotes are the corpus sentences the generated answer was drawn from), when there is one."""
     question = assistant.check_question(question)
     history = [q for q in history_questions or [] if q and q.strip()]
     limit = assistant.settings.max_question_chars
     previous_answer = None
     if history and is_follow_up(question) and _own_question(question):
-        previous = assistant.ask(condense(history[-1], history[:-1], limit))
+        previous = assistant.ask_extractive(condense(history[-1], history[:-1], limit))
         previous_answer = None if previous.abstained else CITATION_MARKER.sub("", previous.answer)
     return condense(question, history, limit, previous_answer)
 

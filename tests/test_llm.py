@@ -18,6 +18,7 @@ from app.answer.generative import Partial
 from app.answer.llm import REFUSAL, build_messages
 from app.api import create_app
 from app.assistant import Assistant
+from app.conversation import ask_in_turn
 from app.server import background_server
 from tests.conftest import indexed_corpus
 from tests.fake_llm import (
@@ -159,6 +160,19 @@ def test_correct_cited_answer_is_kept_with_verbatim_quotes(llm_assistant, fake):
     assert {c.doc_id for c in answer.citations} == {"valdera-port"}
     assert any("410 million" in c.quote for c in answer.citations)
     assert_verbatim(llm_assistant, answer)
+
+
+def test_a_follow_up_is_resolved_without_a_second_generation(llm_assistant, fake):
+    """"and how much did it cost?" is read against the previous question's extractive answer: one LLM
+    call for the follow-up, none to re-answer the question before it."""
+    scripted(fake, GOOD_COST)
+    before = len(fake.requests)
+    answer = ask_in_turn(llm_assistant, "and how much did it cost?",
+                         ["When did the Port of Valdera open its new container terminal?"])
+    assert len(fake.requests) == before + 1
+    asked = fake.requests[-1]["messages"][-1]["content"].split("Question: ")[1].split("\n")[0]
+    assert asked.startswith("how much did it cost: ") and "March 2023" in asked  # read against the answer
+    assert answer.mode == "generative" and "410 million euros" in answer.answer
 
 
 @pytest.mark.parametrize("bad, reason", [
