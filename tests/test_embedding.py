@@ -52,7 +52,7 @@ def test_word_pieces_are_counted_as_the_model_tokenizes(embedder):
 def test_the_index_records_the_backend(tmp_path):
     names = {load_embedder(make_settings(tmp_path, embed_backend=backend, model_cache_dir=tmp_path / "c")).name
              for backend in ("onnx-int8", "torch")}
-    assert names == {"all-MiniLM-L6-v2", "all-MiniLM-L6-v2/onnx-int8f7"}
+    assert names == {"all-MiniLM-L6-v2", "all-MiniLM-L6-v2/onnx-int8f7b"}
 
 
 def test_the_int8_backend_does_not_import_torch(tmp_path):
