@@ -99,15 +99,17 @@ class Assistant:
     def ask_extractive(self, question: str) -> Answer:
         """The extractive answer even when an LLM is configured: what a follow-up is resolved against
         (app.conversation), without a second generation that would cost an LLM call and could differ."""
-        for event in self._events(question, None, None, None, generate=False):
-            if isinstance(event, tuple):
-                return event[0]
-        raise AssertionError("_events always ends with the answer")
+        return self._final(self._events(question, None, None, None, generate=False))[0]
 
     def ask_with_passages(self, question: str, k: int | None = None, retriever: RetrieverName | None = None,
                           filters: SearchFilters | None = None) -> tuple[Answer, list[Passage]]:
         """The answer and the passages it was chosen from (the eval scores retrieval on them)."""
-        for event in self._events(question, k, retriever, filters):
+        return self._final(self._events(question, k, retriever, filters))
+
+    @staticmethod
+    def _final(events: Iterator[Partial | tuple[Answer, list[Passage]]]) -> tuple[Answer, list[Passage]]:
+        """The (answer, passages) an `_events` run ends with, past any partial text."""
+        for event in events:
             if isinstance(event, tuple):
                 return event
         raise AssertionError("_events always ends with the answer")

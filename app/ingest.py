@@ -315,7 +315,7 @@ def _embed_and_write(pending, store: Store, embedder: Embedder, settings: Settin
     """Split, embed and write `pending` in groups of about `ingest_group_passages` passages. A group is
     embedded and written by one worker thread while this one splits the next: the encoder and Chroma's
     upsert run outside the GIL, so splitting (Python) no longer waits for them, nor they for it
-    (measured on 813 passages: ~1 s of a 10.5 s ingest). One group is in flight at a time, so groups are
+    (measured on 813 passages: 10.3 -> 9.9 s; both cores are busy throughout, so no more is to be had). One group is in flight at a time, so groups are
     written in order, memory holds at most two, and a failure stops the ingest at the next group."""
     from concurrent.futures import ThreadPoolExecutor
 
@@ -338,7 +338,7 @@ def _embed_and_write(pending, store: Store, embedder: Embedder, settings: Settin
     group: list[tuple[SourceDocument, list]] = []
     group_size = 0
     working = None
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-writer") as worker:
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-embed-write") as worker:
         for position, document in enumerate(pending):
             nodes = split_document(document, splitter)
             group.append((document, nodes))

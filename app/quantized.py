@@ -92,9 +92,10 @@ class QuantizedEncoder:
         else:  # longest first, so the last text to start is a short one and the threads finish together
             missing.sort(key=len, reverse=True)
             fresh = list(_pool(self.threads).map(self._encode_text, missing))
-        found.update(zip(missing, fresh))
+        encoded = dict(zip(missing, fresh))
+        found.update(encoded)
         if remember:
-            self._keep_all(dict(zip(missing, fresh)))
+            self._keep_all(encoded)
         return np.stack([found[text] for text in texts])
 
     def _recall(self, texts: list[str]) -> dict[str, np.ndarray]:

@@ -266,16 +266,15 @@ def throughput(folders: list[Path], work: Path) -> dict:
     def word_pieces(items):  # what the model reads: word pieces + [CLS] [SEP], cut at its limit
         return sum(min(embedder.count_tokens(text) + 2, embedder.max_tokens) for text in items)
 
-    embedder.embed_texts(["warm up"])
-    started = time.perf_counter()
-    embedder.embed_texts(texts)
-    int8_encode = time.perf_counter() - started
+    def warm_seconds(encode) -> float:  # one call to warm up, then the time of encoding every passage
+        encode(["warm up"])
+        started = time.perf_counter()
+        encode(texts)
+        return time.perf_counter() - started
 
+    int8_encode = warm_seconds(embedder.embed_texts)
     model = SentenceTransformer(str(model_path(settings)), device="cpu")
-    model.encode(["warm up"])
-    started = time.perf_counter()
-    model.encode(texts, batch_size=settings.embed_batch_size)
-    raw = time.perf_counter() - started
+    raw = warm_seconds(lambda items: model.encode(items, batch_size=settings.embed_batch_size))
 
     llama_embed = HuggingFaceEmbedding(model_name=str(model_path(settings)), device="cpu")
     llama_embed.get_text_embedding("warm up")
