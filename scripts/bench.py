@@ -10,7 +10,8 @@ Stages, each written to the report as soon as it is done (a run that is stopped 
    this work, checked out in a temporary worktree, on its own index, same venv);
 3. index sizes (coverage; coverage + ~800 White House documents; coverage + all of them): `/healthz`
    ready time, serving RSS and warm /api/ask latency of one server process, ours at all three, the
-   baseline's at the first two (its fp32 ingest of the largest takes too long for one run);
+   baseline's at the first two (its fp32 ingest of the largest takes too long for one run); at the
+   middle size, fp32 encode of its passages again, for the ingest target where start-up weighs little;
 4. workers: a 20 x 20 load test against one and two worker processes, and one client alone;
 5. eval figures of every eval set (coverage and White House, dev and test) on the int8 and on an fp32 index.
 Servers and ingests are child processes started and stopped by PID. Nothing is copied into the repo:
@@ -245,14 +246,39 @@ def _vm_hwm_kb(pid: int) -> int:
 
 # --- stage 1: throughput -------------------------------------------------------------------------------
 
+def indexed_passages(settings) -> tuple:
+    """The int8 embedder and the texts of every passage in the index of `settings`."""
+    from app.embedding import load_embedder
+    from app.ingest import open_store
+
+    embedder = load_embedder(settings)
+    return embedder, open_store(settings, embedder).passages.get(include=["documents"])["documents"]
+
+
+def warm_seconds(encode, texts: list[str]) -> float:
+    """One call to warm up, then the time of encoding every text."""
+    encode(["warm up"])
+    started = time.perf_counter()
+    encode(texts)
+    return time.perf_counter() - started
+
+
+def fp32_encode_seconds(settings, texts: list[str]) -> float:
+    """The fp32 baseline of the ingest target: sentence-transformers' encode, warm, in this process."""
+    from sentence_transformers import SentenceTransformer
+
+    from app.embedding import model_path
+
+    model = SentenceTransformer(str(model_path(settings)), device="cpu")
+    return warm_seconds(lambda items: model.encode(items, batch_size=settings.embed_batch_size), texts)
+
+
 def throughput(folders: list[Path], work: Path) -> dict:
     from llama_index.core import SimpleDirectoryReader, VectorStoreIndex
     from llama_index.embeddings.huggingface import HuggingFaceEmbedding
-    from sentence_transformers import SentenceTransformer
 
     from app.config import Settings
-    from app.embedding import load_embedder, model_path
-    from app.ingest import open_store
+    from app.embedding import model_path
 
     int8_index, fp32_index = work / "index-sample-int8", work / "index-sample-fp32"
     ours = child_ingest(int8_index, folders, work / "ingest-sample-int8.log")
@@ -260,21 +286,13 @@ def throughput(folders: list[Path], work: Path) -> dict:
     fp32 = child_ingest(fp32_index, folders, work / "ingest-sample-fp32.log", env=TORCH)
 
     settings = Settings(_env_file=None, index_dir=int8_index)
-    embedder = load_embedder(settings)
-    texts = open_store(settings, embedder).passages.get(include=["documents"])["documents"]
+    embedder, texts = indexed_passages(settings)
 
     def word_pieces(items):  # what the model reads: word pieces + [CLS] [SEP], cut at its limit
         return sum(min(embedder.count_tokens(text) + 2, embedder.max_tokens) for text in items)
 
-    def warm_seconds(encode) -> float:  # one call to warm up, then the time of encoding every passage
-        encode(["warm up"])
-        started = time.perf_counter()
-        encode(texts)
-        return time.perf_counter() - started
-
-    int8_encode = warm_seconds(embedder.embed_texts)
-    model = SentenceTransformer(str(model_path(settings)), device="cpu")
-    raw = warm_seconds(lambda items: model.encode(items, batch_size=settings.embed_batch_size))
+    int8_encode = warm_seconds(embedder.embed_texts, texts)
+    raw = fp32_encode_seconds(settings, texts)
 
     llama_embed = HuggingFaceEmbedding(model_name=str(model_path(settings)), device="cpu")
     llama_embed.get_text_embedding("warm up")
@@ -324,6 +342,12 @@ def sizes(coverage: Path, medium: Path, large: Path, work: Path, baseline: Path,
         index = work / f"index-size-{number}"
         ingest = child_ingest(index, folders, work / f"ingest-size-{number}.log")
         row = {"passages": ingest["passages"], "ingest": ingest, "ours": measure_server(index, work, questions)}
+        if number == 1:  # the ingest target at a size where start-up (imports, model load) weighs little
+            from app.config import Settings
+
+            settings = Settings(_env_file=None, index_dir=index)
+            seconds = fp32_encode_seconds(settings, indexed_passages(settings)[1])
+            row["fp32_encode"] = {"seconds": round(seconds, 2), "passages_per_s": round(ingest["passages"] / seconds, 1)}
         if number < 2:
             base_index = work / f"index-baseline-{number}"
             row["baseline_ingest"] = child_ingest(base_index, folders, work / f"ingest-baseline-{number}.log",
