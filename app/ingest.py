@@ -230,35 +230,40 @@ def _refuse_emptying(loaded: LoadResult, records) -> None:
 
 def remove_roots(settings: Settings, folders: list[Path]) -> IngestReport:
     """Forget these remembered folders and remove their documents from the index (their files stay)."""
+    asked = [str(folder.resolve()) for folder in folders]
+
+    def documents_of_folders(store: Store) -> tuple[list[str], list[str]]:
+        remembered = store.roots()
+        unknown = [folder for folder in asked if folder not in remembered]
+        if unknown:
+            raise RagqaError(f"{unknown[0]} is not a folder of this index (its folders: "
+                             f"{', '.join(remembered) or 'none'}); nothing was changed")
+        return ([doc_id for doc_id, record in store.document_records().items() if record.root in asked],
+                [root for root in remembered if root not in asked])
+
+    return _remove(settings, documents_of_folders)
+
+
+def remove_document(settings: Settings, doc_id: str) -> IngestReport:
+    """Remove one document from the index (the caller decides about its file)."""
+    return _remove(settings, lambda store: ([doc_id] if store.document_record(doc_id) else [], None))
+
+
+def _remove(settings: Settings, choose) -> IngestReport:
+    """Remove the documents `choose(store)` names; the roots it returns (None: unchanged) are then the
+    index's roots (forgotten once their documents are gone)."""
     from app.embedding import load_embedder
 
     started = time.perf_counter()
     with ingest_lock(settings):
         store = open_store(settings, load_embedder(settings))
-        remembered = store.roots()
-        asked = [str(folder.resolve()) for folder in folders]
-        unknown = [folder for folder in asked if folder not in remembered]
-        if unknown:
-            raise RagqaError(f"{unknown[0]} is not a folder of this index (its folders: "
-                             f"{', '.join(remembered) or 'none'}); nothing was changed")
-        report = _removing(store, [doc_id for doc_id, record in store.document_records().items()
-                                   if record.root in asked])
-        store.set_roots([root for root in remembered if root not in asked])  # forgotten once its documents are gone
+        doc_ids, roots = choose(store)
+        report = _removing(store, doc_ids)
+        if roots is not None:
+            store.set_roots(roots)
         report.roots = store.roots()
         _finish(store, settings, report)
     report.seconds = time.perf_counter() - started
-    return report
-
-
-def remove_document(settings: Settings, doc_id: str) -> IngestReport:
-    """Remove one document from the index (the caller decides about its file)."""
-    from app.embedding import load_embedder
-
-    with ingest_lock(settings):
-        store = open_store(settings, load_embedder(settings))
-        report = _removing(store, [doc_id] if store.document_record(doc_id) else [])
-        report.roots = store.roots()
-        _finish(store, settings, report)
     return report
 
 

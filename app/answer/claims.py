@@ -27,6 +27,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from app.answer.lexicon import WORDS
 from app.sentences import sentence_spans
 from app.terms import content_terms, words
 
@@ -171,9 +172,8 @@ class Claim:
 
 # Words no finished English sentence ends on: a sentence that stops at one ("... was concluded on or.",
 # "... activities is.") broke off before its point, whatever punctuation the model put after it.
-# (Prepositions are not among them: "what the order is for" ends well.)
-DANGLING = frozenset("a an the and or but nor than is are was were be been its their his her our your these those "
-                     "such".split())
+# (Prepositions are not among them: "what the order is for" ends well.) The words are data: lexicon.toml.
+DANGLING = frozenset(WORDS["sentences"]["dangling"])
 
 
 def dangling(sentence: str) -> bool:
