@@ -63,6 +63,11 @@ def main() -> int:
     parser.add_argument("--stages", default="throughput,cold_cli,sizes,workers,eval",
                         help="comma-separated stages to run (default: all)")
     args = parser.parse_args()
+    every = parser.get_default("stages").split(",")
+    if sorted(s.strip() for s in args.stages.split(",") if s.strip()) != sorted(every) and \
+            args.out == parser.get_default("out"):
+        parser.error("a run of some stages would leave the others 'not measured' in BENCHMARKS.md: "
+                     "give --out for a partial run")
     work = args.work or Path(tempfile.mkdtemp(prefix="ragqa-bench-"))
     work.mkdir(parents=True, exist_ok=True)
     questions = [json.loads(line)["question"] for line in args.cases.read_text().splitlines() if line.strip()]
