@@ -11,7 +11,8 @@ Stages, each written to the report as soon as it is done (a run that is stopped 
 3. index sizes (coverage; coverage + ~800 White House documents; coverage + all of them): `/healthz`
    ready time, serving RSS and warm /api/ask latency of one server process, ours at all three, the
    baseline's at the first two (its fp32 ingest of the largest takes too long for one run); at the
-   middle size, fp32 encode of its passages again, for the ingest target where start-up weighs little;
+   middle size, fp32 encode of its passages and llama-index's default pipeline on its files again, for
+   the ingest targets where start-up weighs little;
 4. workers: a 20 x 20 load test against one and two worker processes, and one client alone;
 5. eval figures of every eval set (coverage and White House, dev and test) on the int8 and on an fp32 index.
 Servers and ingests are child processes started and stopped by PID. Nothing is copied into the repo:
@@ -278,12 +279,33 @@ def fp32_encode_seconds(settings, texts: list[str]) -> float:
     return warm_seconds(lambda items: model.encode(items, batch_size=settings.embed_batch_size), texts)
 
 
-def throughput(folders: list[Path], work: Path) -> dict:
+def llama_default(settings, folders: list[Path], word_pieces) -> dict:
+    """llama-index's default pipeline over the same files: SimpleDirectoryReader, VectorStoreIndex's
+    default SentenceSplitter and the model through HuggingFaceEmbedding (warm), in this process."""
     from llama_index.core import SimpleDirectoryReader, VectorStoreIndex
     from llama_index.embeddings.huggingface import HuggingFaceEmbedding
 
-    from app.config import Settings
     from app.embedding import model_path
+
+    llama_embed = HuggingFaceEmbedding(model_name=str(model_path(settings)), device="cpu")
+    llama_embed.get_text_embedding("warm up")
+    started = time.perf_counter()
+    documents = [d for folder in folders for d in SimpleDirectoryReader(str(folder), recursive=True,
+                                                                        required_exts=[".txt", ".md"]).load_data()]
+    index = VectorStoreIndex.from_documents(documents, embed_model=llama_embed)
+    seconds = time.perf_counter() - started
+    texts = [node.get_content() for node in index.docstore.docs.values()]
+    return {"seconds": round(seconds, 2), "passages": len(texts), "passages_per_s": round(len(texts) / seconds, 1),
+            "word_pieces_per_s": round(word_pieces(texts) / seconds)}
+
+
+def word_pieces_of(embedder):
+    """What the model reads of some texts: word pieces + [CLS] [SEP], cut at its limit."""
+    return lambda items: sum(min(embedder.count_tokens(text) + 2, embedder.max_tokens) for text in items)
+
+
+def throughput(folders: list[Path], work: Path) -> dict:
+    from app.config import Settings
 
     int8_index, fp32_index = work / "index-sample-int8", work / "index-sample-fp32"
     ours = child_ingest(int8_index, folders, work / "ingest-sample-int8.log")
@@ -293,20 +315,12 @@ def throughput(folders: list[Path], work: Path) -> dict:
     settings = Settings(_env_file=None, index_dir=int8_index)
     embedder, texts = indexed_passages(settings)
 
-    def word_pieces(items):  # what the model reads: word pieces + [CLS] [SEP], cut at its limit
-        return sum(min(embedder.count_tokens(text) + 2, embedder.max_tokens) for text in items)
+    word_pieces = word_pieces_of(embedder)
 
     int8_encode = warm_seconds(embedder.embed_texts, texts)
     raw = fp32_encode_seconds(settings, texts)
 
-    llama_embed = HuggingFaceEmbedding(model_name=str(model_path(settings)), device="cpu")
-    llama_embed.get_text_embedding("warm up")
-    started = time.perf_counter()
-    documents = [d for folder in folders for d in SimpleDirectoryReader(str(folder), recursive=True,
-                                                                        required_exts=[".txt", ".md"]).load_data()]
-    index = VectorStoreIndex.from_documents(documents, embed_model=llama_embed)
-    llama_seconds = time.perf_counter() - started
-    llama_texts = [node.get_content() for node in index.docstore.docs.values()]
+    llama = llama_default(settings, folders, word_pieces)
     ours_pieces = word_pieces(texts)
     return {
         "passages": len(texts),
@@ -316,9 +330,7 @@ def throughput(folders: list[Path], work: Path) -> dict:
                             "word_pieces_per_s": round(ours_pieces / int8_encode)},
         "raw_fp32_encode": {"seconds": round(raw, 2), "passages_per_s": round(len(texts) / raw, 1),
                             "word_pieces_per_s": round(ours_pieces / raw)},
-        "llama_default": {"seconds": round(llama_seconds, 2), "passages": len(llama_texts),
-                          "passages_per_s": round(len(llama_texts) / llama_seconds, 1),
-                          "word_pieces_per_s": round(word_pieces(llama_texts) / llama_seconds)},
+        "llama_default": llama,
         "noop": noop,
     }
 
@@ -351,8 +363,11 @@ def sizes(coverage: Path, medium: Path, large: Path, work: Path, baseline: Path,
             from app.config import Settings
 
             settings = Settings(_env_file=None, index_dir=index)
-            seconds = fp32_encode_seconds(settings, indexed_passages(settings)[1])
-            row["fp32_encode"] = {"seconds": round(seconds, 2), "passages_per_s": round(ingest["passages"] / seconds, 1)}
+            embedder, texts = indexed_passages(settings)
+            seconds = fp32_encode_seconds(settings, texts)
+            row["fp32_encode"] = {"seconds": round(seconds, 2), "passages_per_s": round(len(texts) / seconds, 1)}
+            row["word_pieces_per_s"] = round(word_pieces_of(embedder)(texts) / ingest["wall_seconds"])
+            row["llama_default"] = llama_default(settings, folders, word_pieces_of(embedder))
         if number < 2:
             base_index = work / f"index-baseline-{number}"
             row["baseline_ingest"] = child_ingest(base_index, folders, work / f"ingest-baseline-{number}.log",
