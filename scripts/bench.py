@@ -364,10 +364,11 @@ def sizes(coverage: Path, medium: Path, large: Path, work: Path, baseline: Path,
 
             settings = Settings(_env_file=None, index_dir=index)
             embedder, texts = indexed_passages(settings)
+            word_pieces = word_pieces_of(embedder)
             seconds = fp32_encode_seconds(settings, texts)
             row["fp32_encode"] = {"seconds": round(seconds, 2), "passages_per_s": round(len(texts) / seconds, 1)}
-            row["word_pieces_per_s"] = round(word_pieces_of(embedder)(texts) / ingest["wall_seconds"])
-            row["llama_default"] = llama_default(settings, folders, word_pieces_of(embedder))
+            row["word_pieces_per_s"] = round(word_pieces(texts) / ingest["wall_seconds"])
+            row["llama_default"] = llama_default(settings, folders, word_pieces)
         if number < 2:
             base_index = work / f"index-baseline-{number}"
             row["baseline_ingest"] = child_ingest(base_index, folders, work / f"ingest-baseline-{number}.log",
