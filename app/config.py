@@ -79,6 +79,11 @@ class Settings(BaseSettings):
         256, ge=1, le=10_000, description="Passages embedded and written to Chroma together during ingest: larger "
         "groups write less often (each write commits); smaller ones report progress sooner and redo less after a kill."
     )
+    encoder_process_min_chars: int = Field(
+        200_000, ge=0, description="Characters of new or changed text from which an ingest encodes its passages in "
+        "a child process while it writes to Chroma (0 = always); below it (about one group of passages, nothing to "
+        "overlap) it encodes in its own process."
+    )
     rerank_sentences: int = Field(
         16, ge=1, le=64, description="Candidate sentences embedded per question by the extractive answerer."
     )

@@ -34,12 +34,14 @@ class Embedder:
     """Unit vectors for texts, plus what sizing and bookkeeping need to know about the model."""
 
     def __init__(self, name: str, dimension: int, max_tokens: int, counting_tokenizer,
-                 encode: Callable[[list[str]], np.ndarray]):
+                 encode: Callable[[list[str]], np.ndarray], child_recipe: tuple | None = None):
         self.name = name  # recorded in the index: model and backend
         self.dimension = dimension
         self.max_tokens = max_tokens
         self._counting = counting_tokenizer
         self._encode = encode
+        # what opens the same encoder in another process (app.encoder_process); None: it cannot be
+        self.child_recipe = child_recipe
 
     def count_tokens(self, text: str) -> int:
         return len(self.token_ids(text))
@@ -134,7 +136,8 @@ def _load(folder: str, backend: str, batch_size: int, cache_dir: str, threads: i
 
     encoder = open_quantized_encoder(path, Path(cache_dir), model_name, Tokenizer.from_file(str(path / "tokenizer.json")),
                                      max_tokens, threads, remembered)
-    return Embedder(f"{model_name}/onnx-{QUANTIZATION}", dimension, max_tokens, counting, encoder.embed_texts)
+    return Embedder(f"{model_name}/onnx-{QUANTIZATION}", dimension, max_tokens, counting, encoder.embed_texts,
+                    child_recipe=(str(encoder.onnx_file), str(path / "tokenizer.json"), max_tokens, threads))
 
 
 def load_embedder(settings: Settings) -> Embedder:

@@ -12,12 +12,12 @@ makes the index hold exactly the given roots (an eval set's index). All of them 
 A document whose content hash (text + metadata) matches its record is skipped without embedding;
 a changed one has its passages replaced. A document with the id or the text of one indexed from
 another root is skipped with a warning (it would be cited twice, or replace the other). Passages of
-several documents are embedded together in batches (small documents alone would make tiny, slow
-batches), and each group is written in one call per collection as soon as its vectors exist. An
-ingest killed at any point leaves an index the next run repairs (app.store: passages carry their
-document's hash, the running mark triggers a sweep; a root is remembered before its documents are
-written and forgotten only after they are removed), so re-running gives the same index as an
-uninterrupted run. Ingests into one embedded index take turns (a lock file beside it).
+several documents are embedded together in groups (small documents alone would make tiny, slow
+batches), and each group is written in one call per collection while the next one is encoded (in a
+child process for a large ingest: app.encoder_process). An ingest killed at any point leaves an
+index the next run repairs (app.store: passages carry their document's hash, the running mark
+triggers a sweep; a root is remembered before its documents are written and forgotten only after they
+are removed), so re-running gives the same index as an uninterrupted run. Ingests into one embedded index take turns (a lock file beside it).
 
 An ingest of an embedded index that would change nothing is decided from app.manifest before anything
 heavy is imported, so this module imports Chroma, llama-index, the encoder and the loaders inside the
@@ -317,46 +317,47 @@ def _sort(documents: list[SourceDocument], kept, scope: set[str], report: Ingest
 
 def _embed_and_write(pending, store: Store, embedder: Embedder, settings: Settings, report: IngestReport, show: bool,
                      replacing: set[str]):
-    """Split, embed and write `pending` in groups of about `ingest_group_passages` passages. A group is
-    embedded and written by one worker thread while this one splits the next: the encoder and Chroma's
-    upsert run outside the GIL, so splitting (Python) no longer waits for them, nor they for it
-    (measured on 813 passages: 10.3 -> 9.9 s). Both cores are busy throughout: embedding and writing in
-    two more threads gained nothing (4,550 passages, 47.7 vs 46.7 s, within noise). One group is in
-    flight at a time, so groups are written in order, memory holds at most two, and a failure stops
-    the ingest at the next group."""
-    from concurrent.futures import ThreadPoolExecutor
+    """Split, embed and write `pending` in groups of about `ingest_group_passages` passages. While this
+    thread writes one group and splits the next, the group after it is being encoded: in a child process
+    for a large ingest, since Chroma's upsert holds the GIL and would stall an encoder in this process
+    (app.encoder_process). At most two groups wait for their vectors, so memory holds at most three;
+    groups are written in order, and a failure stops the ingest at the next group."""
+    from collections import deque
 
     from tqdm import tqdm
 
+    from app.encoder_process import group_encoder
     from app.passages import make_splitter, split_document
 
-    splitter = make_splitter(embedder, settings.chunk_tokens, settings.chunk_overlap_tokens)
     bar = tqdm(total=len(pending), unit="doc", desc="ingest", disable=not show, file=sys.stderr)
+    encoding = deque()  # (group, future of its vectors), oldest first
 
-    def embed_and_write(group: list[tuple[SourceDocument, list]]) -> None:
+    def write_oldest(encoder) -> None:
+        group, future = encoding.popleft()
         all_nodes = [node for _doc, doc_nodes in group for node in doc_nodes]
-        vectors = embedder.embed_texts([node.get_content() for node in all_nodes])
-        for node, vector in zip(all_nodes, vectors):
+        for node, vector in zip(all_nodes, encoder.vectors(future)):
             node.embedding = vector
         store.replace_documents([_version(doc, doc_nodes) for doc, doc_nodes in group], replacing)
         bar.update(len(group))  # per document written, so the count says how far the index has come
         report.passages_embedded += len(all_nodes)
 
-    group: list[tuple[SourceDocument, list]] = []
-    group_size = 0
-    working = None
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-embed-write") as worker:
+    with group_encoder(embedder, settings.encoder_process_min_chars,
+                       sum(len(document.text) for document in pending)) as encoder:
+        splitter = make_splitter(embedder, settings.chunk_tokens, settings.chunk_overlap_tokens)
+        group: list[tuple[SourceDocument, list]] = []
+        group_size = 0
         for position, document in enumerate(pending):
             nodes = split_document(document, splitter)
             group.append((document, nodes))
             group_size += len(nodes)
             if group_size >= settings.ingest_group_passages or position == len(pending) - 1:
-                if working is not None:
-                    working.result()  # the previous group is in the index (or its error is raised here)
-                working = worker.submit(embed_and_write, group)
+                encoding.append((group, encoder.submit([node.get_content() for _doc, doc_nodes in group
+                                                         for node in doc_nodes])))
                 group, group_size = [], 0
-        if working is not None:
-            working.result()
+                if len(encoding) > 1:
+                    write_oldest(encoder)
+        while encoding:
+            write_oldest(encoder)
     bar.close()
 
 

@@ -67,6 +67,7 @@ class QuantizedEncoder:
         # LayerNormalization into SkipLayerNormalization, whose CPU kernel took a quarter of the encoding
         # time here, about eight times the two ops it replaces (1.8 s instead of 2.3 s for 150 passages).
         options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
+        self.onnx_file = onnx_file
         self.session = onnxruntime.InferenceSession(str(onnx_file), options, providers=["CPUExecutionProvider"],
                                                     disabled_optimizers=["SkipLayerNormFusion"])
         self.threads = max(1, threads)

@@ -18,8 +18,10 @@ from app.store import GENERATION_MARK, MARK_PREFIX, ROOTS_MARK, RUNNING_MARK
 from tests.conftest import make_settings
 
 DOCUMENTS = 80
-# several passages a document, and documents written a few at a time (so a kill can land between groups)
-SMALL_PASSAGES = {"RAGQA_CHUNK_TOKENS": "32", "RAGQA_CHUNK_OVERLAP_TOKENS": "8", "RAGQA_INGEST_GROUP_PASSAGES": "12"}
+# several passages a document, and documents written a few at a time (so a kill can land between groups),
+# encoded as a large ingest's are: in a child process (app.encoder_process)
+SMALL_PASSAGES = {"RAGQA_CHUNK_TOKENS": "32", "RAGQA_CHUNK_OVERLAP_TOKENS": "8", "RAGQA_INGEST_GROUP_PASSAGES": "12",
+                  "RAGQA_ENCODER_PROCESS_MIN_CHARS": "0"}
 
 
 def write_corpus(folder, documents=DOCUMENTS, version=1):

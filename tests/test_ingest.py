@@ -94,6 +94,21 @@ def test_passage_ids_are_stable_across_rebuilds(settings, corpus):
     assert sorted(passages_of(settings, "beta")["ids"]) == before
 
 
+def test_an_ingest_that_encodes_in_a_child_process_writes_the_same_index(settings, corpus, tmp_path):
+    """The large-ingest path (app.encoder_process) against the in-process one, several groups each."""
+    def index_of(settings_):
+        ingest(settings_, progress=False)
+        found = open_store(settings_, load_embedder(settings_)).passages.get(include=["documents", "embeddings"])
+        return {pid: (text, vector.tolist()) for pid, text, vector in
+                zip(found["ids"], found["documents"], found["embeddings"])}
+
+    in_process = index_of(settings.model_copy(update={"ingest_group_passages": 2}))
+    in_child = index_of(settings.model_copy(update={
+        "ingest_group_passages": 2, "encoder_process_min_chars": 0, "index_dir": tmp_path / "index-child",
+        "collection": f"{settings.collection}-child"}))
+    assert len(in_process) > 3 and in_child == in_process
+
+
 def test_corrupt_file_is_skipped_with_a_warning(settings, corpus):
     (corpus / "broken.pdf").write_bytes(b"not a pdf at all")
     report = ingest(settings, progress=False)
