@@ -26,6 +26,10 @@ OFFLINE_VARIABLES = {
     "TOKENIZERS_PARALLELISM": "false",
     "HF_HUB_DISABLE_PROGRESS_BARS": "1",
     "TRANSFORMERS_VERBOSITY": "error",
+    # ONNX Runtime >= 1.29 sends usage events to Microsoft from Linux too, and keeps a device id and an
+    # event cache under ~/.cache/Microsoft; this variable, set before its first session, turns all of
+    # that off (microsoft/onnxruntime#27379, #29843)
+    "ORT_DISABLE_TELEMETRY": "1",
 }
 
 

@@ -125,3 +125,26 @@ def test_a_remembered_weights_hash_follows_the_weights(tmp_path):
     assert weights_digest(model, cache) == first and weights_digest(model, cache) == first  # hashed, then read back
     weights.write_bytes(b"other weights, replaced")
     assert weights_digest(model, cache) == weights_digest(model) != first
+
+
+TELEMETRY_PROBE = """
+from app.config import Settings
+from app.embedding import load_embedder
+load_embedder(Settings(_env_file=None)).embed_texts(["one session, one run"])
+"""
+
+
+def test_onnx_runtime_keeps_no_device_id_and_sends_no_telemetry(tmp_path):
+    # ONNX Runtime >= 1.29 starts its telemetry at the first session: a device id and an event cache under
+    # ~/.cache/Microsoft, events sent to Microsoft. Importing app turns it off (app.config.OFFLINE_VARIABLES).
+    import os
+    import subprocess
+    import sys
+
+    from app.config import Settings
+
+    env = {key: value for key, value in os.environ.items() if key != "ORT_DISABLE_TELEMETRY"}
+    env |= {"HOME": str(tmp_path), "RAGQA_MODEL_CACHE_DIR": str(Settings(_env_file=None).model_cache_dir)}
+    done = subprocess.run([sys.executable, "-c", TELEMETRY_PROBE], env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert list(tmp_path.iterdir()) == []
