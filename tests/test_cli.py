@@ -210,3 +210,13 @@ def test_serve_with_two_workers_answers_as_the_assistant_does(coverage_settings,
         server.terminate()
         server.wait(timeout=30)
     assert "2 workers" in server.stderr.read()
+
+
+def test_the_ragqa_command_leaves_its_objects_to_the_operating_system(coverage_settings):
+    # app.cli.entry: Python's last collection at exit would walk every object the libraries made
+    script = "import gc, sys\nfrom app.cli import entry\nassert entry() == 0\nprint(gc.get_freeze_count())"
+    env = {**os.environ, "RAGQA_INDEX_DIR": str(coverage_settings.index_dir)}
+    done = subprocess.run([sys.executable, "-c", script, "search", "Ascend chips"], capture_output=True, text=True,
+                          env=env, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert int(done.stdout.strip().splitlines()[-1]) > 10_000
