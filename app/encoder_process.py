@@ -72,15 +72,30 @@ class GroupEncoder:
         self.in_child = in_child
 
     def submit(self, texts: list[str]) -> Future:
-        return self._executor.submit(self._encode, texts)
+        try:
+            return self._executor.submit(self._encode, texts)
+        except BrokenProcessPool as error:  # the child died between two groups
+            raise _stopped() from error
+
+    def child_pids(self) -> list[int]:
+        """The child's process id once it runs (none in-process)."""
+        return list(getattr(self._executor, "_processes", None) or {}) if self.in_child else []
+
+    def close(self) -> None:
+        """Stop: groups not started are dropped, the one being encoded is waited for."""
+        self._executor.shutdown(wait=True, cancel_futures=True)
 
     def vectors(self, future: Future) -> np.ndarray:
         """The result of a submitted group; a child that died becomes a one-line error."""
         try:
             return future.result()
         except BrokenProcessPool as error:
-            raise RagqaError("the encoder process stopped during the ingest (out of memory?); what was written "
-                             "so far is kept and the next ingest goes on from there") from error
+            raise _stopped() from error
+
+
+def _stopped() -> RagqaError:
+    return RagqaError("the encoder process stopped during the ingest (out of memory, killed, or the model could "
+                      "not be opened there); what was written so far is kept and the next ingest goes on from there")
 
 
 @contextlib.contextmanager
@@ -95,7 +110,7 @@ def group_encoder(embedder, min_chars: int, pending_chars: int) -> Iterator[Grou
     try:
         yield encoder
     finally:
-        encoder._executor.shutdown(wait=True, cancel_futures=True)
+        encoder.close()
 
 
 def _start_child(recipe: tuple) -> ProcessPoolExecutor | None:

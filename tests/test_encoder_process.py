@@ -51,11 +51,14 @@ def test_an_embedder_that_cannot_open_in_a_child_stays_in_this_process(embedder)
         assert encoder.vectors(encoder.submit(TEXTS[:2])).shape == (2, embedder.dimension)
 
 
-def test_a_child_that_dies_is_a_one_line_error(embedder):
+@pytest.mark.parametrize("pause", [0.0, 2.0])  # killed while a group is sent, or noticed before the next
+def test_a_child_that_dies_is_a_one_line_error(embedder, pause):
     with group_encoder(embedder, min_chars=0, pending_chars=1) as encoder:
         encoder.vectors(encoder.submit(TEXTS[:1]))
-        for pid in list(encoder._executor._processes):
+        assert encoder.child_pids()
+        for pid in encoder.child_pids():
             os.kill(pid, signal.SIGKILL)
+        time.sleep(pause)
         with pytest.raises(RagqaError, match="encoder process stopped"):
             encoder.vectors(encoder.submit(TEXTS))
 
@@ -67,7 +70,7 @@ from app.embedding import load_embedder
 from app.encoder_process import group_encoder
 with group_encoder(load_embedder(Settings(_env_file=None)), min_chars=0, pending_chars=1) as encoder:
     encoder.vectors(encoder.submit(["hello"]))
-    print(*encoder._executor._processes, flush=True)
+    print(*encoder.child_pids(), flush=True)
     time.sleep(600)
 """
 
