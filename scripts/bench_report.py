@@ -47,7 +47,10 @@ def _throughput(data: dict | None) -> list[str]:
         return lines + [MISSING, ""]
     ours, fp32, raw, llama = data["ours_int8"], data["ours_fp32"], data["raw_fp32_encode"], data["llama_default"]
     lines += [
-        f"{data['passages']} passages. Word pieces = what the model reads ([CLS]/[SEP] included, cut at its 256).",
+        f"{data['passages']} passages. Word pieces = what the model reads ([CLS]/[SEP] included, cut at its 256)."
+        + (f" Our ingest, fp32 encode and llama-index's default: median of {data['runs']} interleaved rounds "
+           f"(runs, s: ours {ours['runs_s']}, fp32 encode {raw['runs_s']}, llama-index {llama['runs_s']}); "
+           "the rest once." if "runs" in data else ""),
         "",
         "| pipeline | seconds | passages/s | word pieces/s |",
         "|---|---|---|---|",
