@@ -17,7 +17,8 @@ batches), and each group is written in one call per collection while the next on
 child process for a large ingest: app.encoder_process). An ingest killed at any point leaves an
 index the next run repairs (app.store: passages carry their document's hash, the running mark
 triggers a sweep; a root is remembered before its documents are written and forgotten only after they
-are removed), so re-running gives the same index as an uninterrupted run. Ingests into one embedded index take turns (a lock file beside it).
+are removed), so re-running gives the same index as an uninterrupted run. Ingests into one embedded
+index take turns (a lock file beside it).
 
 An ingest of an embedded index that would change nothing is decided from app.manifest before anything
 heavy is imported, so this module imports Chroma, llama-index, the encoder and the loaders inside the
