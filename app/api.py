@@ -15,6 +15,7 @@ JSON `{"error": "..."}`: bad input 4xx, a RagqaError 400, anything unexpected 50
 
 from __future__ import annotations
 
+import functools
 import itertools
 import json
 import logging
@@ -22,12 +23,14 @@ import re
 import secrets
 import time
 import uuid
+from pathlib import Path
 from typing import Any, Literal
 
 import gradio as gr
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.openapi.docs import get_redoc_html
+from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
 from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from fastapi_offline import FastAPIOffline
@@ -204,15 +207,43 @@ class ModelList(BaseModel):
     data: list[ModelCard]
 
 
+REDOC_BADGE = b"https://cdn.redoc.ly/redoc/logo-mini.svg"
+EMPTY_IMAGE = b"data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg'/%3E"
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
 ERRORS = {status: {"model": ErrorBody} for status in (400, 401, 404, 422, 429)}
 OPENAI_ERRORS = {status: {"model": OpenAIError} for status in (400, 401, 404, 422, 429)}
 
 
+@functools.cache
+def _redoc_bundle() -> bytes:
+    """fastapi-offline's ReDoc bundle with its "API docs by Redocly" badge as an empty inline image: the
+    bundle fetched the badge from cdn.redoc.ly, the one request a docs page made beyond this server."""
+    import fastapi_offline
+
+    bundle = Path(fastapi_offline.__file__).parent / "static" / "redoc.standalone.js"
+    return bundle.read_bytes().replace(REDOC_BADGE, EMPTY_IMAGE)
+
+
+def _add_redoc(app: FastAPI) -> None:
+    """/redoc as fastapi-offline makes it, over the bundle above."""
+    @app.get("/redoc", include_in_schema=False)
+    async def redoc_page(request: Request) -> HTMLResponse:
+        root = request.scope.get("root_path", "")
+        return get_redoc_html(openapi_url=f"{root}{app.openapi_url}", title=f"{app.title} - ReDoc",
+                              redoc_js_url=f"{root}/redoc.standalone.js", with_google_fonts=False,
+                              redoc_favicon_url=f"{root}/static-offline-docs/favicon.png")
+
+    @app.get("/redoc.standalone.js", include_in_schema=False)
+    async def redoc_script() -> Response:
+        return Response(_redoc_bundle(), media_type="application/javascript",
+                        headers={"Cache-Control": "public, max-age=86400"})
+
+
 def create_app(assistant) -> FastAPI:
     """The API and the chat page over one loaded Assistant."""
-    # FastAPIOffline: FastAPI whose /docs and /redoc use Swagger UI and ReDoc files it ships, not a CDN
-    app = FastAPIOffline(title="ragqa", version=__version__, description=__doc__)
+    # FastAPIOffline: FastAPI whose /docs uses the Swagger UI files it ships, not a CDN; /redoc: _add_redoc
+    app = FastAPIOffline(title="ragqa", version=__version__, description=__doc__, redoc_url=None)
+    _add_redoc(app)
     app.add_middleware(AdmissionLimit, max_concurrent=assistant.settings.max_concurrent_requests,
                        queue_timeout=assistant.settings.queue_timeout)
     _add_error_handlers(app)

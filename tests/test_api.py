@@ -282,7 +282,9 @@ def test_docs_and_redoc_are_served_from_the_app(client):
         assert page.status_code == 200 and "cdn" not in page.text.lower()
         assert "/static-offline-docs/" in page.text
     assert client.get("/static-offline-docs/swagger-ui-bundle.js").status_code == 200
-    assert client.get("/static-offline-docs/redoc.standalone.js").status_code == 200
+    bundle = client.get("/redoc.standalone.js")
+    assert bundle.status_code == 200 and "/redoc.standalone.js" in client.get("/redoc").text
+    assert "cdn.redoc.ly" not in bundle.text and len(bundle.content) > 500_000  # the whole of ReDoc, its badge inline
 
 
 # --- OpenAI-compatible endpoint through the official client, against a real server -------------

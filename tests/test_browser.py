@@ -290,6 +290,6 @@ def test_docs_and_redoc_render_with_no_network(browser, small):
     assert tried == []  # Swagger UI asked nothing of the outside
     docs.goto(f"{url}/redoc")
     docs.get_by_text("/api/documents/{doc_id}").first.wait_for(state="attached", timeout=TIMEOUT_MS)
+    docs.wait_for_load_state("networkidle", timeout=TIMEOUT_MS)
     context.close()
-    # ReDoc's bundle still asks for its own "API docs by Redocly" badge; the page renders without it
-    assert all(asked.endswith("/redoc/logo-mini.svg") for asked in tried), tried
+    assert tried == []  # nor ReDoc (its bundle's badge, once fetched from cdn.redoc.ly, is inline: app.api)
