@@ -45,6 +45,10 @@ EXTRA_ABBREVIATIONS = {
     "oct", "nov", "dec", "approx", "est", "dept", "govt", "e.g", "i.e", "etc", "vs", "v", "h.r",
     "s.res", "h.res", "d.c", "u.s.c", "c.f.r", "res", "stat", "fed", "reg", "seq", "al",
 } | set("abcdefghijklmnopqrstuvwxyz")  # a name's initial ("John F. Boyle") ends no sentence
+# Two initials ("Vice President J.D. Vance", "H.J. Res. 42") end no sentence either: punkt knew only
+# those it had seen ("J.B." but not "J.D."), and a quote then stopped inside a name. Before a word
+# that often starts sentences punkt still splits, as after "U.S." ("in the U.S. The company ...").
+EXTRA_ABBREVIATIONS |= {f"{first}.{second}" for first in "abcdefghijklmnopqrstuvwxyz" for second in "abcdefghijklmnopqrstuvwxyz"}
 
 
 BLANK_LINE = re.compile(r"\n[ \t\r\f\v]*\n")

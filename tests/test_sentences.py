@@ -15,6 +15,14 @@ def test_abbreviations_do_not_end_sentences():
     assert sentences[-1] == "A new paragraph"
 
 
+def test_two_initials_do_not_end_sentences():
+    text = ("This AI race is what Vice President J.D. Vance has called our opportunity. The bill passed as "
+            "H.J. Res. 42 in the House. Made in the U.S. The company grew.")
+    assert [text[s:e] for s, e in sentence_spans(text)] == [
+        "This AI race is what Vice President J.D. Vance has called our opportunity.",
+        "The bill passed as H.J. Res. 42 in the House.", "Made in the U.S.", "The company grew."]
+
+
 def test_spans_are_exact_offsets_and_pieces_rejoin():
     for start, end in sentence_spans(TEXT):
         assert TEXT[start:end].strip() == TEXT[start:end]

@@ -77,7 +77,10 @@ PROPORTION_STATED = re.compile(r"%|\bper ?cent\b|\bpercentage points?\b|\b(?:hal
 MONEY_STATED = re.compile(rf"[$€£¥]\s?\d|\b(?:US|USD|EUR)\s?\d|\b\d[\d,.]*\s?(?:bn|m|k)?\s*(?:{_any(Q['currencies'])})\b|"
                           r"\b(?:million|billion|trillion)\b", re.I)
 ENUMERATOR = re.compile(r"\(\s*(?:\d{1,3}|[a-z]{1,2}|[ivx]{1,4})\s*\)|^\s*\d{1,2}\.\s")  # "(3)", "(d)", "(iv)", "2. "
-NAME_PATTERN = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-zA-Z’'\-]+")
+# A capitalised word that is not a sentence's first: after ". " only when the dot ends an initial or an
+# honorific ("Kenneth G. Clark", "Mr. Ngwira"), where a name goes on rather than a sentence starting
+_NAME_GOES_ON = "|".join([r"(?<=\b[A-Z]\.\s)", *(rf"(?<=\b{word}\.\s)" for word in WORDS["people"]["honorifics"])])
+NAME_PATTERN = re.compile(rf"(?:(?<![.!?]\s)|{_NAME_GOES_ON})(?<!^)\b[A-Z][a-zA-Z’'\-]+")
 DESCRIPTIVE = re.compile(r"-[a-z]")  # "AI-driven", "China-based": a capitalised adjective, not a name
 
 
@@ -248,6 +251,8 @@ ANSWER_TYPES: tuple[AnswerType, ...] = (
          "The helicopter is one of the agency's 35 projects."),
         ("What percentage of the market does the firm hold?", "The firm holds 40% of the market.",
          "The firm sells in 12 markets."),
+        ("How much money did the state receive in awards?", "The state gets $272M in awards.",
+         "The state gets awards in 12 counties."),
     )),
     AnswerType("count", lambda q, kind: kind == "number" and bool(counted_terms(q)), holds_count, holds_quantity, (
         ("How many proposals has the department received?", "The department received 23 proposals.",
@@ -272,6 +277,10 @@ ANSWER_TYPES: tuple[AnswerType, ...] = (
         ("Huawei launched an Arabic language model: what is it called?", "Huawei launched Pangu Arabic, its model.",
          "Huawei launched the model in China."),
         ("Who introduced the speaker?", "Senator Coons introduced the speaker.", "The speaker was introduced."),
+        ("Who was appointed to coordinate the recovery?", "Kenneth G. Clark of the agency was appointed to coordinate it.",
+         "The agency was appointed to coordinate the recovery."),
+        ("Who will lead the delegation?", "Mr. Maona M. Ngwira will lead the delegation.",
+         "The delegation will be led by an official of the agency."),
     )),
     AnswerType("description", lambda q, kind: True, holds_anything, basic_none, (
         ("What does the order direct agencies to do?", "The order directs agencies to review funding.", ""),

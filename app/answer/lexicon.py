@@ -35,8 +35,10 @@ NUMBER_WORD_PATTERN = "|".join(NUMBER_WORDS)
 SCALE_WORDS = WORDS["numbers"]["scales"]
 # Numbers that point somewhere rather than count ("section 4", "Sec. 2", "Executive Order 14320", "50 U.S.C. 1622").
 _REFERENCE = "".join(rf"(?<!{re.escape(word)} )" for word in WORDS["numbers"]["references"])
-QUANTITY = re.compile(  # a quantity, not a year, a reference or part of a code such as "910B" or "H20"
-    rf"{_REFERENCE}(?<![A-Za-z\d])(?!(?:19|20)\d\d\b)\d[\d,.]*(?![A-RT-Za-rt-z\d])|\b({NUMBER_WORD_PATTERN}|"
+# a quantity, not a year, a reference or part of a code such as "910B" or "H20"; after a currency sign
+# a letter is the amount's scale ("$272M", "$1.2B"), not a code
+QUANTITY = re.compile(
+    rf"[$€£¥]\s?\d|{_REFERENCE}(?<![A-Za-z\d])(?!(?:19|20)\d\d\b)\d[\d,.]*(?![A-RT-Za-rt-z\d])|\b({NUMBER_WORD_PATTERN}|"
     rf"{'|'.join(SCALE_WORDS)})\b",
     re.I,
 )
