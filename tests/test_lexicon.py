@@ -190,3 +190,19 @@ def test_may_the_verb_is_no_date():
     assert not is_dated_heading("Who may apply")
     assert is_dated_heading("Date: May 12, 2026")
     assert not states_new_date("When will the rule apply?", "The rule may apply to them.")
+
+
+@pytest.mark.parametrize("text, quantity", [
+    ("The policy governs hiring through October 15, 2025.", False),  # a day of a month is part of a date
+    ("No position may be filled until July 7.", False),
+    ("The agency filled 15 positions in October.", True),
+    ("Alaska gets $272M in federal funds.", True),  # after a currency sign a letter is the scale
+    ("Huawei's 910B chip ships next year.", False),  # a code, not a quantity
+])
+def test_what_counts_as_a_quantity(text, quantity):
+    assert bool(QUANTITY.search(text)) is quantity
+
+
+def test_a_day_of_a_month_counts_nothing():
+    assert not counts({"position"}, "The policy governs hiring through October 15, 2025: no position may be filled.")
+    assert counts({"position"}, "The order left 15 positions vacant.")

@@ -35,14 +35,16 @@ NUMBER_WORD_PATTERN = "|".join(NUMBER_WORDS)
 SCALE_WORDS = WORDS["numbers"]["scales"]
 # Numbers that point somewhere rather than count ("section 4", "Sec. 2", "Executive Order 14320", "50 U.S.C. 1622").
 _REFERENCE = "".join(rf"(?<!{re.escape(word)} )" for word in WORDS["numbers"]["references"])
+# A day of a month ("October 15, 2025") is part of a date, not a quantity or a count.
+_DAY_OF_MONTH = "".join(rf"(?<!{month} )" for month in WORDS["dates"]["months"])
 # a quantity, not a year, a reference or part of a code such as "910B" or "H20"; after a currency sign
 # a letter is the amount's scale ("$272M", "$1.2B"), not a code
 QUANTITY = re.compile(
-    rf"[$€£¥]\s?\d|{_REFERENCE}(?<![A-Za-z\d])(?!(?:19|20)\d\d\b)\d[\d,.]*(?![A-RT-Za-rt-z\d])|\b({NUMBER_WORD_PATTERN}|"
+    rf"[$€£¥]\s?\d|{_REFERENCE}{_DAY_OF_MONTH}(?<![A-Za-z\d])(?!(?:19|20)\d\d\b)\d[\d,.]*(?![A-RT-Za-rt-z\d])|\b({NUMBER_WORD_PATTERN}|"
     rf"{'|'.join(SCALE_WORDS)})\b",
     re.I,
 )
-COUNT = re.compile(rf"(?<![\w.])\d[\d,.]*\+?(?![\w])|\b(?:{NUMBER_WORD_PATTERN}|dozens?|hundreds|thousands|millions)\b", re.I)
+COUNT = re.compile(rf"{_DAY_OF_MONTH}(?<![\w.])(?!(?:19|20)\d\d\b)\d[\d,.]*\+?(?![\w])|\b(?:{NUMBER_WORD_PATTERN}|dozens?|hundreds|thousands|millions)\b", re.I)
 _NUMBER = re.compile(r"(?<![\w.])\d+(?:[,.]\d+)*")  # 2025, 1,000, 3.5 ("$200bn" -> 200)
 _STATED_SCALES = {"thousand", "million", "billion", "trillion", "percent", "dozen"}  # "410 billion" is not "410 million"
 _NUMBER_WORD = re.compile(r"\b(" + "|".join([*NUMBER_WORDS, *_STATED_SCALES]) + r")\b", re.I)
