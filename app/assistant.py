@@ -65,7 +65,7 @@ class Assistant:
         embedder = load_embedder(settings)
         store = open_store(settings, embedder)
         lexical = current_index(store, settings)
-        retriever = Retriever(store, embedder, lexical)
+        retriever = Retriever(store, embedder, lexical, settings.hybrid_bm25_weight)
         stats = lexical.stats
         answerer = ExtractiveAnswerer(embedder, stats, settings.rerank_sentences,
                                       settings.abstain_threshold)

@@ -88,6 +88,11 @@ class Settings(BaseSettings):
         "a child process while it writes to Chroma (0 = always); below it (about one group of passages, nothing to "
         "overlap) it encodes in its own process."
     )
+    hybrid_bm25_weight: float = Field(
+        0.9, ge=0.0, le=1.0, description="BM25's share of a hybrid retrieval score (the dense list has the rest): "
+        "each list's scores are scaled to 0-1 and added with these weights. Chosen on the eval sets' dev splits by "
+        "scripts/fit_fusion.py (mean reciprocal rank of the gold source; equal weights, 0.5, ranked it lower)."
+    )
     rerank_sentences: int = Field(
         16, ge=1, le=64, description="Candidate sentences embedded per question by the extractive answerer."
     )

@@ -5,8 +5,9 @@
 - bm25: bm25s (the library llama-index's BM25Retriever runs on, same tokenizing and scoring) over a
   memory-mapped index on disk (app.lexical); the hits' texts and metadata are read from Chroma;
 - hybrid: both fused the way llama-index's QueryFusionRetriever does in its "relative_score" mode (one
-  query, no query rewriting): each list's scores are scaled to 0-1 and added, so a passage far ahead in
-  one list stays ahead. Reciprocal-rank fusion keeps only the ranks and settles a tie (first in one
+  query, no query rewriting): each list's scores are scaled to 0-1 and added with the lists' weights
+  (BM25's share `Settings.hybrid_bm25_weight`, chosen on the dev splits by scripts/fit_fusion.py), so a
+  passage far ahead in one list stays ahead. Reciprocal-rank fusion keeps only the ranks and settles a tie (first in one
   list, second in the other) by list order; measured on the coverage cases (2026-12-01), relative
   scores gave hybrid accuracy 0.871 vs 0.859 and hit@1 0.953 vs 0.929, and with the White House
   distractors accuracy 0.847 vs 0.824 and hit@5 0.953 vs 0.918.
@@ -17,7 +18,7 @@ Why not llama-index's retrievers themselves, which this module used until issue 
 llama_index.core imports the whole framework (SQLAlchemy, workflows, Jinja, ...), about half of a cold
 `ragqa ask` and of a server's start, for what is one Chroma query and a dozen lines of arithmetic.
 Both are written here step for step as llama-index 0.14 does them (its scores are exp(-distance)
-before fusion, min-max scaling, equal weights, a stable sort), and tests/test_retrieve.py checks that
+before fusion, min-max scaling, normalised weights, a stable sort), and tests/test_retrieve.py checks that
 the results and scores are llama-index's own on the coverage index, so the answers did not change.
 """
 
@@ -95,13 +96,14 @@ def to_passage(hit: Hit) -> Passage:
     )
 
 
-def relative_score_fusion(lists: list[list[Hit]], k: int) -> list[Hit]:
+def relative_score_fusion(lists: list[list[Hit]], k: int, weights: list[float] | None = None) -> list[Hit]:
     """The best `k` of several ranked lists, as QueryFusionRetriever(mode="relative_score") fuses them with
-    one query: each list min-max scaled to 0-1 (a list of one score: 1 if it is positive), weighted
-    equally, summed per passage (first seen kept), sorted by the sum (ties keep their order)."""
-    weight = 1.0 / len(lists)
+    one query: each list min-max scaled to 0-1 (a list of one score: 1 if it is positive), multiplied by
+    its weight (its `retriever_weights`, normalised to sum to 1; default equal), summed per passage (first
+    seen kept), sorted by the sum (ties keep their order)."""
+    weights = weights or [1.0] * len(lists)
     fused: dict[str, Hit] = {}
-    for hits in lists:
+    for hits, weight in zip(lists, [w / sum(weights) for w in weights]):
         scores = [hit.score or 0.0 for hit in hits]
         low, high = (min(scores), max(scores)) if scores else (0.0, 0.0)
         for hit in hits:
@@ -118,14 +120,15 @@ class Retriever:
     """The three retrieval methods over one store. Holds no per-request state: any number of threads
     may retrieve at once (the lexical index and the store's collections are read-only here)."""
 
-    def __init__(self, store: Store, embedder: Embedder, lexical: LexicalIndex):
+    def __init__(self, store: Store, embedder: Embedder, lexical: LexicalIndex, bm25_weight: float = 0.5):
         self.store = store
         self.embedder = embedder
         self.lexical = lexical
+        self.bm25_weight = bm25_weight  # BM25's share of the hybrid score (Settings.hybrid_bm25_weight)
 
     def with_lexical(self, lexical: LexicalIndex) -> "Retriever":
         """The same retriever over a newer lexical index (after an ingest changed the store)."""
-        return Retriever(self.store, self.embedder, lexical)
+        return Retriever(self.store, self.embedder, lexical, self.bm25_weight)
 
     def retrieve(self, query: str, k: int, method: RetrieverName = "hybrid", filters: SearchFilters | None = None) -> list[Passage]:
         filters = filters or SearchFilters()
@@ -139,7 +142,8 @@ class Retriever:
             found = self._bm25(query, k, filters)
         else:
             found = relative_score_fusion([self._dense(query, k * FUSION_CANDIDATES, filters),
-                                           self._bm25(query, k * FUSION_CANDIDATES, filters)], k)
+                                           self._bm25(query, k * FUSION_CANDIDATES, filters)], k,
+                                          [1.0 - self.bm25_weight, self.bm25_weight])
         return [to_passage(hit) for hit in found[:k]]
 
     def _dense(self, query: str, k: int, filters: SearchFilters) -> list[Hit]:

@@ -16,7 +16,7 @@ from llama_index.core.vector_stores import FilterOperator, MetadataFilter, Metad
 from llama_index.core.vector_stores.utils import metadata_dict_to_node
 
 from app.passages import date_number, make_splitter
-from app.retrieve import FUSION_CANDIDATES, SearchFilters
+from app.retrieve import FUSION_CANDIDATES, Retriever, SearchFilters
 
 QUERIES = ["When did the Commerce Department warn about Huawei's Ascend chips?", "Huawei cloud region Johannesburg",
            "Malaysia retracted", "American AI Exports Program", "zebra migration"]
@@ -57,9 +57,11 @@ def same(passages, expected: list[tuple[str, float]]) -> bool:
         [p.score for p in passages] == pytest.approx([score for _, score in expected], rel=1e-12)
 
 
+@pytest.mark.parametrize("bm25_weight", [0.5, 0.9])  # equal weights, and BM25's fitted share (Settings)
 @pytest.mark.parametrize("filters", FILTERS)
-def test_dense_and_hybrid_results_are_llama_index_s(assistant, reference, filters):
-    retriever = assistant.retriever
+def test_dense_and_hybrid_results_are_llama_index_s(assistant, reference, filters, bm25_weight):
+    base = assistant.retriever
+    retriever = Retriever(base.store, base.embedder, base.lexical, bm25_weight)
     for query in QUERIES:
         for k in (1, 6):
             dense = reference.as_retriever(similarity_top_k=k, filters=llama_filters(filters)).retrieve(QueryBundle(query))
@@ -71,7 +73,7 @@ def test_dense_and_hybrid_results_are_llama_index_s(assistant, reference, filter
             fusion = QueryFusionRetriever(
                 [reference.as_retriever(similarity_top_k=k * FUSION_CANDIDATES, filters=llama_filters(filters)),
                  Fixed(lexical)], llm=MockLLM(), mode="relative_score", num_queries=1, use_async=False,
-                similarity_top_k=k)
+                similarity_top_k=k, retriever_weights=[1 - retriever.bm25_weight, retriever.bm25_weight])
             expected = [(item.node.node_id, item.score) for item in fusion.retrieve(QueryBundle(query))][:k]
             hybrid = retriever.retrieve(query, k, "hybrid", filters)
             assert same(hybrid, expected), (query, k, filters)
