@@ -31,13 +31,15 @@ def reciprocal_rank(doc_ids: list[str], sources: list[str]) -> float:
     return next((1.0 / rank for rank, doc_id in enumerate(doc_ids, 1) if doc_id in sources), 0.0)
 
 
-def mean_reciprocal_ranks(set_name: str) -> dict[float, float]:
-    from app.assistant import Assistant
-    from app.config import Settings
+def dev_cases(set_name: str) -> list:
+    """The set's answerable dev cases that name their sources."""
+    return [case for case in load_cases(eval_sets()[set_name].cases("dev")) if case.answerable and case.sources]
+
+
+def mean_reciprocal_ranks(assistant, cases: list) -> dict[float, float]:
+    """Per weight of the grid: the mean reciprocal rank of the cases' sources in `assistant`'s index."""
     from app.retrieve import Retriever
 
-    assistant = Assistant.load(prepare(set_name, Settings(_env_file=None), EVAL / ".work"))
-    cases = [case for case in load_cases(eval_sets()[set_name].cases("dev")) if case.answerable and case.sources]
     base = assistant.retriever
     ranks = {}
     for weight in GRID:
@@ -47,17 +49,25 @@ def mean_reciprocal_ranks(set_name: str) -> dict[float, float]:
     return ranks
 
 
+def best_weight(by_set: dict[str, dict[float, float]]) -> tuple[float, dict[float, float]]:
+    """The weight of the best mean over the sets (to 3 decimals; the lowest of equal ones), and the means."""
+    means = {weight: sum(ranks[weight] for ranks in by_set.values()) / len(by_set) for weight in GRID}
+    return max(GRID, key=lambda weight: (round(means[weight], 3), -weight)), means
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sets", default="coverage,whitehouse")
     names = parser.parse_args().sets.split(",")
-    by_set = {name: mean_reciprocal_ranks(name) for name in names}
+    from app.assistant import Assistant
+    from app.config import Settings
+
+    by_set = {name: mean_reciprocal_ranks(Assistant.load(prepare(name, Settings(_env_file=None), EVAL / ".work")),
+                                          dev_cases(name)) for name in names}
+    best, means = best_weight(by_set)
     print("weight  " + "  ".join(f"{name:>10}" for name in names) + "        mean")
-    means = {}
     for weight in GRID:
-        means[weight] = sum(by_set[name][weight] for name in names) / len(names)
         print(f"{weight:6.1f}  " + "  ".join(f"{by_set[name][weight]:10.3f}" for name in names) + f"  {means[weight]:10.3f}")
-    best = max(GRID, key=lambda weight: (round(means[weight], 3), -weight))
     print(f"best BM25 weight on the dev splits: {best} (mean reciprocal rank {means[best]:.3f})")
 
 

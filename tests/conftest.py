@@ -91,6 +91,17 @@ def assistant(coverage_settings):
     return Assistant.load(coverage_settings)
 
 
+@pytest.fixture(scope="session")
+def whitehouse_assistant(tmp_path_factory):
+    """The White House eval set's corpus (740 documents laid out from ../shared/whitehouse) and its index,
+    built once per test session (the eval gate and the fusion weight's check both read it)."""
+    from app.assistant import Assistant
+    from app.eval_sets import prepare
+
+    settings = prepare("whitehouse", make_settings(tmp_path_factory.mktemp("wh")), tmp_path_factory.mktemp("wh-work"))
+    return Assistant.load(settings)
+
+
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--no-first-run", "--disable-sync"]

@@ -12,8 +12,7 @@ import pytest
 
 from app import evaluate as ev
 from app.errors import RagqaError
-from app.eval_sets import SPLITS, eval_sets, listed_documents, prepare
-from tests.conftest import make_settings
+from app.eval_sets import SPLITS, eval_sets, listed_documents
 
 ROOT = Path(__file__).resolve().parents[1]
 THRESHOLDS = ROOT / "eval" / "thresholds.toml"
@@ -30,15 +29,6 @@ def test_gate_holds_on_the_coverage_test_split(assistant):
     summary = ev.summarize(ev.run_cases(assistant, ev.load_cases(SETS["coverage"].cases("test")), "hybrid"))
     failures = ev.gate_failures(summary, ev.load_thresholds(THRESHOLDS, "coverage"))
     assert failures == [], f"{failures}\n{ev.format_table({'hybrid': summary})}"
-
-
-@pytest.fixture(scope="module")
-def whitehouse_assistant(tmp_path_factory):
-    """The White House eval set's corpus (740 documents laid out from ../shared/whitehouse) and its index."""
-    from app.assistant import Assistant
-
-    settings = prepare("whitehouse", make_settings(tmp_path_factory.mktemp("wh")), tmp_path_factory.mktemp("wh-work"))
-    return Assistant.load(settings)
 
 
 def test_gate_holds_on_the_whitehouse_test_split(whitehouse_assistant):
