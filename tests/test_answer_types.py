@@ -35,6 +35,7 @@ def test_every_row_has_examples_and_the_last_row_takes_every_question():
     ("What share of cancers diagnosed today could be prevented?", "proportion"),
     ("How much did the new helicopter cost to build?", "money"),
     ("What was the total dollar amount of Federal aid the State received?", "money"),
+    ("What was the estimated dollar value of the homes destroyed?", "money"),
     ("How much did the company invest in Kenya?", "money"),
     ("How many grants were awarded?", None),  # a count, whatever it counts
     ("By how much did consumer spending grow in the second quarter?", None),  # a change: units or percent

@@ -50,6 +50,10 @@ def test_a_date_answer_dates_more_than_the_question_does(question, text, expecte
     ("How many countries are exempt?", "More than 50 countries are exempt.", True),
     ("How many GPUs can a buyer order?", "Orders of up to 1,700 advanced GPUs need no license.", True),
     ("How many packages were selected?", "Three packages were selected.", True),
+    # no listed word after the counted noun: the words after "how many" are what it counts
+    ("How many vacant federal civilian positions went unfilled?", "The policy runs through October 15, 2025: no position may be filled.",
+     False),
+    ("How many vacant federal civilian positions went unfilled?", "About 2,400 vacant positions went unfilled.", True),
 ])
 def test_a_count_counts_what_the_question_counts(question, text, expected):
     assert counts(counted_terms(question), text) is expected

@@ -70,7 +70,7 @@ THING_NAME_ASKED = re.compile(r"\bcalled\b|\bname of (?:the|this|that|its|their)
 PROPORTION_ASKED = re.compile(rf"\b(?:{_any(Q['proportion_words'])})\b", re.I)
 MONEY_ASKED = re.compile(rf"\b(?:{_any(Q['money_words'])})\b(?!\s+(?:index|indexes|indices|inflation|growth|levels?))|\$",
                          re.I)
-MONEY_NOUN_ASKED = re.compile(rf"\bhow much\b|\bwhat (?:[\w\-]+ ){{0,3}}(?:{_any(Q['money_nouns'])})\b", re.I)
+MONEY_NOUN_ASKED = re.compile(rf"\bhow much\b|\bwhat (?:[\w\-]+ ){{0,4}}(?:{_any(Q['money_nouns'])})\b", re.I)
 CHANGE_ASKED = re.compile(rf"\b(?:{_any(Q['change_prefixes'])})|\b(?:{_any(Q['change_words'])})\b", re.I)
 PROPORTION_STATED = re.compile(r"%|\bper ?cent\b|\bpercentage points?\b|\b(?:half|third|quarter|fifth|tenth)s?\b|"
                                r"\b\d+ (?:in|of|out of) (?:every )?\d+\b", re.I)

@@ -43,9 +43,13 @@ COUNTED = re.compile(r"\bhow many\s+((?:[\w\-’']+\s+){0,3}?[\w\-’']+?)(?=\s+
 COUNTED_WITHIN = 4  # words between a number and the noun it counts ("over 90 Federal policy actions")
 
 
+# When no such word follows ("how many vacant positions went unfilled"), the words right after "how many"
+COUNTED_FALLBACK = re.compile(r"\bhow many\s+((?:[\w\-’']+\s+){0,3}[\w\-’']+)", re.I)
+
+
 def counted_terms(question: str) -> set[str]:
     """The content terms of what a "how many" question counts ("proposals", "industry", "consortium")."""
-    match = COUNTED.search(question)
+    match = COUNTED.search(question) or COUNTED_FALLBACK.search(question)
     return content_terms(match.group(1)) if match else set()
 
 
