@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from app.answer.headings import PUBLICATION
-from app.answer.lexicon import DATE_MENTION, QUANTITY, WORDS, countries_in, people_in, same_country
+from app.answer.lexicon import DATE_MENTION, QUANTITY, WORDS, countries_in, people_in, same_country, us_states_in
 from app.answer.specifics import counted_terms, counts, people_with_other_titles, states_new_date
 from app.terms import TermStats
 
@@ -57,9 +57,9 @@ NAME_FORMS = re.compile(rf"^(who|whom|whose|where)\b|\bnames? of\b|\bnamed\b|\b(
                         rf"\bwhat (is|was|are|were) [\w\-’' ]*? called\b|{WHICH} ({_any(Q['name_nouns'])}|"
                         rf"{INSTITUTION_NOUN})\b|\bin which (city|country)\b", re.I)
 # "the name of the official who...", "who is the Commerce Secretary", "which senators": a person's name, not a role
-PERSON_FORMS = re.compile(rf"\b(?:name of|who (?:is|was|are|were)) (?:the |this |that |a |an )?(?:[\w\-’']+ ){{0,4}}?"
+PERSON_FORMS = re.compile(rf"\b(?:names? of|who (?:is|was|are|were)) (?:the |this |that |a |an )?(?:[\w\-’']+ ){{0,4}}?"
                           rf"(?:{_any(Q['person_nouns'])})s?\b|\bwhich (?:(?:{_any(Q['which_people'])})s?|people)\b", re.I)
-COUNTRY_FORMS = re.compile(rf"{WHICH} (countr(?:y|ies)|nations?)\b", re.I)
+COUNTRY_FORMS = re.compile(rf"{WHICH} (countr(?:y|ies)|nations?|states)\b", re.I)  # "which five states": a list
 # "which department", "what government office": an institution whose name carries that word
 INSTITUTION_FORMS = re.compile(rf"(?:{WHICH}|\bname of the(?: [\w\-’']+){{0,2}}?) {INSTITUTION_NOUN}\b", re.I)
 COUNT_FORMS = re.compile(r"\bhow many\b", re.I)
@@ -108,12 +108,12 @@ def amount_asked(question: str) -> str | None:
 
 
 def countries_wanted(question: str) -> int:
-    """How many countries a "which country/countries" question expects named: 0 for other questions,
+    """How many places a "which country/countries/states" question expects named: 0 for other questions,
     2 for the plural (a list), 1 for the singular."""
     match = COUNTRY_FORMS.search(question)
     if not match:
         return 0
-    return 2 if match.group(1).lower() in {"countries", "nations"} else 1
+    return 2 if match.group(1).lower() in {"countries", "nations", "states"} else 1
 
 
 def institution_wanted(question: str) -> str | None:
@@ -165,8 +165,10 @@ def holds_count(profile: QuestionProfile, text: str, stats: TermStats) -> bool:
 
 
 def holds_place(profile: QuestionProfile, text: str, stats: TermStats) -> bool:
+    """Countries (or U.S. states: "which states" asks for either) the question does not name, as many as asked."""
     asked = countries_in(profile.text)
     new = {c for c in countries_in(text) if not any(same_country(c, other) for other in asked)}
+    new |= us_states_in(text) - us_states_in(profile.text)
     return len(new) >= profile.countries
 
 
@@ -237,6 +239,8 @@ ANSWER_TYPES: tuple[AnswerType, ...] = (
          "President Donald J. Trump signed the order on the program."),
         ("Which senators introduced the bill?", "Senator Coons introduced the bill with Senator Cotton.",
          "The bill was introduced in the Senate in May."),
+        ("What are the names of the two men charged with the theft?", "Police charged John Ames and Carl Diaz with it.",
+         "Two men who were members of a gang have been charged with the theft."),
     )),
     AnswerType("date", lambda q, kind: kind == "date", holds_date, basic_date, (
         ("When did the Commerce Department warn about Ascend chips?", "In May 2025, the Commerce Department warned.",
@@ -268,6 +272,9 @@ ANSWER_TYPES: tuple[AnswerType, ...] = (
          "Huawei pitched them to the UAE, Saudi Arabia, and Thailand.", "Huawei pitched its processors widely."),
         ("Which country hosted the trade talks?", "The talks were held in Switzerland.",
          "The trade talks were held over two days."),
+        ("In which five states is the company expanding its plants?",
+         "It is expanding its plants in Kentucky, Alabama, Georgia, South Carolina and Tennessee.",
+         "It is expanding its plants across five states."),
     )),
     AnswerType("organisation", lambda q, kind: institution_wanted(q) is not None, holds_organisation, basic_name, (
         ("Which department issued the guidance?", "The Department of Commerce issued the guidance.",

@@ -11,7 +11,7 @@ for "Kenya") come from app.terms, which retrieval shares.
   `numbers_in` (every number a text states, normalised: "1,700" -> 1700, "ten" -> 10);
 - dates: `MONTHS`, `DATE_MENTION` (one pattern: "May 15, 2019", "May 2024", "2019", "5/15/2019"),
   `date_parts`;
-- names: countries (`countries_in`, `same_country`, `named_among`), the names a question commits
+- names: countries (`countries_in`, `same_country`, `named_among`), U.S. states (`us_states_in`), the names a question commits
   to (`name_phrases`, `names_missing`, `nationalities_committed`), people (`people_in`).
 """
 
@@ -154,6 +154,18 @@ def countries_in(text: str) -> set[str]:
     found = {w for w in WORD.findall(text) if _word_of_country(w.rstrip("’'s"))}
     found |= {a for a in COUNTRY_ABBREVIATIONS if re.search(rf"(?<![\w.]){re.escape(a)}(?![\w])", text)}
     return found
+
+
+@functools.cache
+def _us_states() -> re.Pattern:
+    """The states, district and territories of the United States (ISO 3166-2:US, from pycountry)."""
+    names = sorted((s.name for s in pycountry.subdivisions.get(country_code="US")), key=len, reverse=True)
+    return re.compile(r"\b(?:" + "|".join(re.escape(name) for name in names) + r")\b")
+
+
+def us_states_in(text: str) -> set[str]:
+    """The U.S. states (and district and territories) `text` names: "North Carolina", "Guam"."""
+    return set(_us_states().findall(text))
 
 
 # One country under the names news and policy texts give it, its capital standing for its government.
