@@ -206,3 +206,21 @@ def test_what_counts_as_a_quantity(text, quantity):
 def test_a_day_of_a_month_counts_nothing():
     assert not counts({"position"}, "The policy governs hiring through October 15, 2025: no position may be filled.")
     assert counts({"position"}, "The order left 15 positions vacant.")
+
+
+@pytest.mark.parametrize("text, country", [
+    ("First, I want to thank our Swiss host.", "Swiss"),  # a final "s" is no possessive
+    ("The talks were held in Cyprus.", "Cyprus"),
+    ("The French delegation arrived.", "French"),  # a nationality that does not begin with its country's name
+    ("China’s chips sold well.", "China’s"),
+])
+def test_countries_are_found_under_their_names_and_nationalities(text, country):
+    assert country in countries_in(text)
+
+
+@pytest.mark.parametrize("a, b, same", [
+    ("Swiss", "Switzerland", True), ("French", "France", True), ("Dutch", "Netherlands", True),
+    ("Swiss", "Sweden", False), ("Kenyan", "Kenya", True),
+])
+def test_a_nationality_names_its_country(a, b, same):
+    assert same_country(a, b) is same

@@ -98,6 +98,7 @@ WORD = re.compile(r"[A-Z][\w’'\-]*")
 WEEKDAY = re.compile(rf"(?:{'|'.join(WORDS['dates']['weekdays'])})(?:’s|'s)?")
 GENERIC_COUNTRY_WORDS = set(WORDS["countries"]["generic_words"])  # "South Africa", "United Kingdom"
 COUNTRY_ABBREVIATIONS = set(WORDS["countries"]["abbreviations"])
+DEMONYMS: dict[str, str] = WORDS["countries"]["demonyms"]  # "swiss": "switzerland", where no prefix rule finds it
 
 
 @functools.cache
@@ -112,10 +113,15 @@ def _country_words() -> frozenset[str]:
     return frozenset(w for w in words if len(w) > 2)
 
 
+def _bare(word: str) -> str:
+    """A word without its possessive ("China’s" -> "China"); not every final "s" ("Swiss", "Cyprus")."""
+    return re.sub(r"[’'](?:s\b)?$", "", word)
+
+
 def _word_of_country(word: str) -> bool:
     """`word` is a country's name or its adjective ("Kenya", "Kenyan", "Saudi")."""
-    word = word.lower().strip("’'")
-    return word in _country_words() or bool(_countries_of_form(word))
+    word = _bare(word.lower())
+    return word in _country_words() or word in DEMONYMS or bool(_countries_of_form(word))
 
 
 @functools.lru_cache(maxsize=1 << 14)  # a scan of every country word, asked for the same words again and again
@@ -128,9 +134,11 @@ def _countries_of_form(word: str) -> tuple[str, ...]:
 
 def _country_of_adjective(word: str) -> str | None:
     """"Kenya" for "Kenyan": the country a nationality adjective stands for (None for other words)."""
-    bare = word.lower().rstrip("’'s")
+    bare = _bare(word.lower())
     if bare in _country_words():
         return None
+    if bare in DEMONYMS:
+        return DEMONYMS[bare].capitalize()
     matches = _countries_of_form(bare)
     return max(matches, key=len).capitalize() if matches else None  # "Nigerian": Nigeria, not Niger
 
@@ -151,7 +159,7 @@ def nationalities_committed(phrases: list[tuple[list[str], str]],
 
 def countries_in(text: str) -> set[str]:
     """The countries `text` names, as written: capitalised country words and common abbreviations."""
-    found = {w for w in WORD.findall(text) if _word_of_country(w.rstrip("’'s"))}
+    found = {w for w in WORD.findall(text) if _word_of_country(w)}
     found |= {a for a in COUNTRY_ABBREVIATIONS if re.search(rf"(?<![\w.]){re.escape(a)}(?![\w])", text)}
     return found
 
@@ -175,7 +183,7 @@ COUNTRY_FORMS = [set(group) for group in WORDS["countries"]["same"]]
 def same_country(a: str, b: str) -> bool:
     """"U.S." and "American", "China" and "Beijing" name one country; so do "Kenya" and "Kenyan";
     Malaysia and Malawi do not (a shared prefix is no shared country)."""
-    a, b = a.lower().rstrip("’'s"), b.lower().rstrip("’'s")
+    a, b = _bare(a.lower()), _bare(b.lower())
     if any(a in group and b in group for group in COUNTRY_FORMS):
         return True
     country = _country_named(a)
@@ -196,6 +204,8 @@ def named_among(word: str, others: set[str]) -> bool:
 
 def _country_named(word: str) -> str | None:
     """The country (lower case) a country word or its adjective names: "kenya" for "Kenya" or "Kenyan"."""
+    if word in DEMONYMS:  # before the country words: "swiss" is also a word of "Swiss Confederation"
+        return DEMONYMS[word]
     if word in _country_words():
         return word
     country = _country_of_adjective(word)
@@ -203,7 +213,7 @@ def _country_named(word: str) -> str | None:
 
 
 def _country_form(word: str) -> set[str] | None:
-    return next((group for group in COUNTRY_FORMS if word.lower().rstrip("’'s") in group), None)
+    return next((group for group in COUNTRY_FORMS if _bare(word.lower()) in group), None)
 
 
 def name_phrases(question: str, is_name: Callable[[str], bool]) -> list[tuple[list[str], str]]:
