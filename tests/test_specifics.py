@@ -92,11 +92,20 @@ def test_who_is_asks_no_action():
     ("Which senator submitted the resolution?", "Mr. Coons submitted it.", True),  # a courtesy title contradicts nothing
     ("How many proposals has the program received?", "Within 90 days of the order, it opens.", False),
     ("On exactly which day in April 2025 was the order signed?", "In April 2025, it was signed.", False),
-    ("Who introduced the director?", "President Trump began executing the plan.", False),
     ("Who signed the order?", "DONALD J. TRUMP THE WHITE HOUSE, July 23, 2025.", True),  # a by-line says no verb
 ])
 def test_the_answerer_holds_a_quote_to_the_specific_thing_asked(stats, question, text, expected):
     assert QuestionProfile.build(question, stats).holds_answer_type(text, stats) is expected
+
+
+def test_a_quote_that_does_not_say_the_asked_action_is_marked(stats):
+    """"Who introduced X" is answered by a sentence that says the introducing: a feature of the model
+    (action_missing), no longer part of the type check, since a nomination list or "an op-ed by X"
+    answers "who was nominated" or "who wrote" without the verb."""
+    profile = QuestionProfile.build("Who introduced the director?", stats)
+    assert profile.misses_action("President Trump began executing the plan.")
+    assert not profile.misses_action("Senator Cotton introduced the director at the hearing.")
+    assert not QuestionProfile.build("What is the name of the director?", stats).misses_action("The plan began.")
 
 
 @pytest.mark.parametrize("question", [

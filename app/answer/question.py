@@ -92,11 +92,12 @@ class QuestionProfile:
         return self.kind.holds_kind(self, text, stats)
 
     def holds_answer_type(self, text: str, stats: TermStats) -> bool:
-        """Whether `text` holds the specific answer asked for (the row's check, app.answer.answer_types),
-        and says the asked action when the question asks who did something."""
-        if self.action and not states_action(self.action, text):
-            return False
+        """Whether `text` holds the specific answer asked for (the row's check, app.answer.answer_types)."""
         return self.kind.holds(self, text, stats)
+
+    def misses_action(self, text: str) -> bool:
+        """The question asks who did something ("who introduced X") and `text` does not say that action."""
+        return bool(self.action) and not states_action(self.action, text)
 
     def names_asked(self, name: str) -> bool:
         """Whether the question already says `name`, in some word form ("Nicaragua" for "Nicaraguan")."""
