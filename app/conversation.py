@@ -69,7 +69,7 @@ def condense(question: str, history_questions: list[str], max_chars: int | None 
         context = condense(history[-1], history[:-1])
     asking = _own_question(question)
     if asking and previous_answer:
-        context = " ".join(previous_answer.split())
+        context = _without_asked_dates(asking, " ".join(previous_answer.split()))
     if max_chars is not None:
         room = max_chars - len(asking or question) - 2
         if room <= 0:
@@ -93,6 +93,20 @@ def _own_question(question: str) -> str | None:
         return None
     match = ASKING.match(question)
     return match.group(1).rstrip(" ?") if match else None
+
+
+def _without_asked_dates(asking: str, context: str) -> str:
+    """The previous answer as a follow-up's context, without its dates when the follow-up asks for one:
+    "in which month did they announce it?" after "In August, Indus Cloud and Huawei announced ..." asks
+    for that August; left in, the question would already state it, and a date the question states is
+    no answer to it (the answerer's date check)."""
+    from app.answer.answer_types import broad_kind
+    from app.answer.lexicon import DATE_MENTION
+
+    if broad_kind(asking) != "date":
+        return context
+    dated = re.compile(rf"(?:\b(?:[Ii]n|[Oo]n|[Ss]ince|[Bb]y|[Uu]ntil|[Dd]uring)\s+)?(?:{DATE_MENTION.pattern})")
+    return " ".join(dated.sub(" ", context).split()).lstrip(",; ")
 
 
 CITATION_MARKER = re.compile(r"\s*\[\d+\]")

@@ -62,6 +62,11 @@ def test_follow_up_answer_uses_the_earlier_turn(assistant):
     ("and when was that?", "Malaysia retracted its remarks. [1]", "when was that: Malaysia retracted its remarks. [1]"),
     ("what about Egypt?", "Huawei expanded in Kenya.", f"{QUESTION} what about Egypt?"),  # asks nothing of its own
     ("and in Kenya?", "Huawei expanded in Kenya.", f"{QUESTION} and in Kenya?"),
+    # a date follow-up: the previous answer's own dates are what it asks for, not part of the question
+    ("and in which month did they announce it?", "In August, Indus Cloud and Huawei announced a data center.",
+     "in which month did they announce it: Indus Cloud and Huawei announced a data center."),
+    ("and who announced it?", "In August, Indus Cloud announced a data center.",
+     "who announced it: In August, Indus Cloud announced a data center."),
 ])
 def test_a_follow_up_with_its_own_question_word_is_read_against_the_previous_answer(question, previous_answer,
                                                                                      resolved):
