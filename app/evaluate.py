@@ -81,6 +81,11 @@ def spread(cases: list[EvalCase], limit: int | None) -> list[EvalCase]:
     return [cases[i * len(cases) // limit] for i in range(limit)]
 
 
+def gold_rank(doc_ids: list[str], sources: list[str]) -> int | None:
+    """The rank (from 1) of the first of `doc_ids` that is a gold source, None when none is."""
+    return next((rank for rank, doc_id in enumerate(doc_ids, start=1) if doc_id in sources), None)
+
+
 @dataclass
 class CaseResult:
     case: EvalCase
@@ -91,10 +96,7 @@ class CaseResult:
     passages: list = field(default_factory=list)  # what the answer was chosen from (LLM metrics check against them)
 
     def gold_rank(self) -> int | None:
-        for rank, doc_id in enumerate(self.retrieved_docs, start=1):
-            if doc_id in self.case.sources:
-                return rank
-        return None
+        return gold_rank(self.retrieved_docs, self.case.sources)
 
     def answer_correct(self) -> bool:
         text = self.answer["answer"]

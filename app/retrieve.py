@@ -120,7 +120,7 @@ class Retriever:
     """The three retrieval methods over one store. Holds no per-request state: any number of threads
     may retrieve at once (the lexical index and the store's collections are read-only here)."""
 
-    def __init__(self, store: Store, embedder: Embedder, lexical: LexicalIndex, bm25_weight: float = 0.5):
+    def __init__(self, store: Store, embedder: Embedder, lexical: LexicalIndex, bm25_weight: float):
         self.store = store
         self.embedder = embedder
         self.lexical = lexical

@@ -13,6 +13,7 @@ import importlib.util
 import re
 import sys
 from pathlib import Path
+from string import ascii_lowercase
 
 # Importing nltk imports all of NLTK, and with it scipy.stats and scikit-learn, for two optional features
 # we never use (Fisher's exact test among the collocation measures, the scikit-learn classifier
@@ -44,11 +45,11 @@ EXTRA_ABBREVIATIONS = {
     "ltd", "co", "st", "jr", "sr", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept",
     "oct", "nov", "dec", "approx", "est", "dept", "govt", "e.g", "i.e", "etc", "vs", "v", "h.r",
     "s.res", "h.res", "d.c", "u.s.c", "c.f.r", "res", "stat", "fed", "reg", "seq", "al",
-} | set("abcdefghijklmnopqrstuvwxyz")  # a name's initial ("John F. Boyle") ends no sentence
+} | set(ascii_lowercase)  # a name's initial ("John F. Boyle") ends no sentence
 # Two initials ("Vice President J.D. Vance", "H.J. Res. 42") end no sentence either: punkt knew only
 # those it had seen ("J.B." but not "J.D."), and a quote then stopped inside a name. Before a word
 # that often starts sentences punkt still splits, as after "U.S." ("in the U.S. The company ...").
-EXTRA_ABBREVIATIONS |= {f"{first}.{second}" for first in "abcdefghijklmnopqrstuvwxyz" for second in "abcdefghijklmnopqrstuvwxyz"}
+EXTRA_ABBREVIATIONS |= {f"{first}.{second}" for first in ascii_lowercase for second in ascii_lowercase}
 
 
 BLANK_LINE = re.compile(r"\n[ \t\r\f\v]*\n")

@@ -21,14 +21,15 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from app.eval_sets import EVAL, eval_sets, prepare  # noqa: E402
-from app.evaluate import load_cases  # noqa: E402
+from app.evaluate import gold_rank, load_cases  # noqa: E402
 
 GRID = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
 
 
 def reciprocal_rank(doc_ids: list[str], sources: list[str]) -> float:
     """1 / the rank of the first passage from one of the case's sources (0 when none is retrieved), as the eval's mrr."""
-    return next((1.0 / rank for rank, doc_id in enumerate(doc_ids, 1) if doc_id in sources), 0.0)
+    rank = gold_rank(doc_ids, sources)
+    return 1.0 / rank if rank else 0.0
 
 
 def dev_cases(set_name: str) -> list:
