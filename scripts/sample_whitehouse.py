@@ -17,6 +17,9 @@ from pathlib import Path
 
 CASE_FOLDERS = ("presidential-actions", "articles")
 CASE_DOCUMENTS = 180
+# A second draw (2026-12-07) of case documents, made after the first so that the first draw's
+# documents and roles stay as they were: more dev cases to fit on, more test cases to gate on.
+SECOND_DRAW = 80
 DISTRACTORS = 560
 TEST_SHARE = 0.4
 MIN_BYTES, MAX_BYTES = 1_000, 40_000  # long enough to ask two questions of, short enough to read whole
@@ -38,6 +41,11 @@ def main(root: Path) -> None:
     taken = set(chosen)
     distractors = rng.sample([p for p in files if p not in taken], DISTRACTORS)
     tests = set(rng.sample(chosen, round(TEST_SHARE * CASE_DOCUMENTS)))
+    listed = taken | set(distractors)
+    more = rng.sample([p for p in sources if p not in listed], SECOND_DRAW)
+    tests |= set(rng.sample(more, round(TEST_SHARE * SECOND_DRAW)))
+    chosen += more
+    taken |= set(more)
     for path in sorted(chosen + distractors):
         role = "test" if path in tests else "dev" if path in taken else "distractor"
         print(f"{path.relative_to(root).with_suffix('').as_posix()}\t{role}")

@@ -60,3 +60,4 @@ def test_the_shipped_model_prefers_a_typed_answer_in_the_question_words():
     assert probability(words=0.9, beyond_title=0.9) > probability()
     assert probability(type_specific=1.0, type_basic=1.0) > probability()
     assert probability(names_missing=1.0, numbers_missing=1.0) < probability()
+    assert probability(numbers_unknown=1.0) < probability()

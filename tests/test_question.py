@@ -34,3 +34,13 @@ def test_neighbouring_terms_of_the_question_are_found_side_by_side():
     assert profile.bigram_share("Export controls apply to chips.") == 1.0
     assert 0.0 < profile.bigram_share("The new export controls apply to them.") < 1.0
     assert profile.bigram_share("Chips: controls on their export.") == 0.0
+
+
+def test_a_number_no_passage_states_is_an_unknown_premise():
+    stats = TermStats(["The 2025 guidance covers 13,611 chips.", "Executive Order 14117 of 2024."])
+    assert QuestionProfile.build("What did the 2031 guidance say?", stats).numbers_unknown
+    assert not QuestionProfile.build("What did the 2025 guidance say?", stats).numbers_unknown
+    assert not QuestionProfile.build("Which order covers 13,611 chips?", stats).numbers_unknown
+    assert not QuestionProfile.build("What did the guidance say?", stats).numbers_unknown
+    profile = QuestionProfile.build("What did Executive Order 14999 say?", stats)
+    assert profile.context_features("Executive Order 14117")["numbers_unknown"] == 1.0

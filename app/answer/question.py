@@ -59,6 +59,7 @@ class QuestionProfile:
     amount: str | None = None  # a number question's kind of amount: "proportion", "money" or any (None)
     authoring: bool = False  # about the document's own making: who signed it, when, where (app.answer.headings)
     bigrams: set[tuple[str, str]] = field(default_factory=set)  # neighbouring content terms of the question
+    numbers_unknown: bool = False  # a number it commits to ("the 2031 guidance") that no indexed passage states
 
     @classmethod
     def build(cls, question: str, stats: TermStats) -> "QuestionProfile":
@@ -79,7 +80,8 @@ class QuestionProfile:
                    counted_terms(question) if kind == "number" else set(),
                    None if authoring else asked_action(question),
                    amount_asked(question) if kind == "number" else None,
-                   authoring, set(zip(sequence, sequence[1:])))
+                   authoring, set(zip(sequence, sequence[1:])),
+                   any(not stats.uses(number) for number in numbers))
 
     @property
     def asks_a_kind(self) -> bool:
@@ -137,7 +139,8 @@ class QuestionProfile:
         present = self.present(surroundings)
         return {"context": self.coverage(present), "missing": self.missing_keys(present),
                 "numbers_missing": self.numbers_missing(surroundings),
-                "names_missing": float(bool(names_missing(self.names, surroundings)))}
+                "names_missing": float(bool(names_missing(self.names, surroundings))),
+                "numbers_unknown": float(self.numbers_unknown)}
 
     def bigram_share(self, text: str) -> float:
         """Share of the question's pairs of neighbouring content terms that `text` has side by side
