@@ -50,6 +50,11 @@ EXTRA_ABBREVIATIONS = {
 # those it had seen ("J.B." but not "J.D."), and a quote then stopped inside a name. Before a word
 # that often starts sentences punkt still splits, as after "U.S." ("in the U.S. The company ...").
 EXTRA_ABBREVIATIONS |= {f"{first}.{second}" for first in ascii_lowercase for second in ascii_lowercase}
+# A title before a name ("Amen, Mr. President.", "Rep. Smith (R-Tex.) said"): punkt still ends a sentence
+# at an abbreviation when the next word is one that often starts sentences ("President"), and a quote
+# then stopped at "Amen, Mr.". After these no sentence ends, whatever follows.
+TITLE_BEFORE_NAME = re.compile(r"(?:\b(?:Mr|Mrs|Ms|Dr|Sen|Rep|Gov|Gen|Lt|Col|Sgt|Capt|Adm|Hon|Rev|Prof)\."
+                               r"|\([A-Z]-[A-Z][a-z]{1,4}\.\))$")
 
 
 BLANK_LINE = re.compile(r"\n[ \t\r\f\v]*\n")
@@ -82,13 +87,24 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
     for match in [*BLANK_LINE.finditer(text), None]:
         block_end = match.start() if match else len(text)
         block = text[block_start:block_end]
-        for start, end in _tokenizer().span_tokenize(block):
+        for start, end in _joined_after_titles(block, _tokenizer().span_tokenize(block)):
             for item_start, item_end in _split_list_items(block, start, end):
                 for line_start, line_end in _split_header_lines(block, item_start, item_end):
                     spans.append((block_start + line_start, block_start + line_end))
         if match:
             block_start = match.end()
     return spans
+
+
+def _joined_after_titles(block: str, spans) -> list[tuple[int, int]]:
+    """punkt's spans, with a span that ends in a title before a name joined to the next."""
+    joined: list[tuple[int, int]] = []
+    for start, end in spans:
+        if joined and TITLE_BEFORE_NAME.search(block[joined[-1][0]:joined[-1][1]]):
+            joined[-1] = (joined[-1][0], end)
+        else:
+            joined.append((start, end))
+    return joined
 
 
 def _split_list_items(block: str, start: int, end: int) -> list[tuple[int, int]]:

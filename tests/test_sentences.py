@@ -23,6 +23,15 @@ def test_two_initials_do_not_end_sentences():
         "The bill passed as H.J. Res. 42 in the House.", "Made in the U.S.", "The company grew."]
 
 
+def test_a_title_before_a_name_ends_no_sentence():
+    """punkt ends a sentence at "Mr." before a word that often starts sentences ("President")."""
+    text = ("Secretary Hegseth: “Amen, Mr. President.” Rep. Smith (R-Tex.) said it was a great day. "
+            "Dr. Jones agreed.")
+    assert [text[s:e] for s, e in sentence_spans(text)] == [
+        "Secretary Hegseth: “Amen, Mr. President.”", "Rep. Smith (R-Tex.) said it was a great day.",
+        "Dr. Jones agreed."]
+
+
 def test_spans_are_exact_offsets_and_pieces_rejoin():
     for start, end in sentence_spans(TEXT):
         assert TEXT[start:end].strip() == TEXT[start:end]
