@@ -26,6 +26,9 @@ from markdown_it.token import Token
 
 BARE_URL = re.compile(r"<?\b(?:https?://|www\.)[^\s<>()\[\]]+>?")
 SPACES = re.compile(r"[ \t\u00a0]+")
+# Emphasis markers Markdown could not pair ("United Kingdom**.  **Furthermore", a converter's leftover)
+# stay literal text in the parse: they are markup all the same, never part of what a reader reads.
+STRAY_EMPHASIS = re.compile(r"\*{2,}|(?<!\w)__+(?=[^\W_])|(?<=[^\W_])__+(?!\w)")
 
 
 @functools.cache
@@ -60,7 +63,9 @@ def join_blocks(blocks: list[str]) -> str:
 def _inline_text(children: list[Token]) -> str:
     parts = []
     for child in children:
-        if child.type in ("text", "code_inline"):
+        if child.type == "text":
+            parts.append(STRAY_EMPHASIS.sub("", child.content))
+        elif child.type == "code_inline":
             parts.append(child.content)
         elif child.type == "softbreak":
             parts.append(" ")

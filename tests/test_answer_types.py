@@ -80,3 +80,19 @@ def test_a_document_names_its_subject_once_and_answers_in_a_later_passage(tmp_pa
     answer = assistant.ask("What is the name of the official named Federal Coordinating Officer for the Hurricane Mira emergency?")
     assert not answer.abstained
     assert "Jonah Abernathy" in answer.citations[0].quote
+
+
+@pytest.mark.parametrize("question, text, expected", [
+    ("Which executive order first declared the national emergency?",
+     "The emergency was declared in Executive Order 13611 of May 16, 2012.", True),
+    ("Which executive order first declared the national emergency?",
+     "The order first declared the national emergency to deal with the threat.", False),
+    ("Which counties were designated for public assistance?", "The counties of Kauai and Maui were designated.", True),
+    ("Which counties were designated for public assistance?", "Several counties were designated for public assistance.", False),
+    ("Which executive order did Executive Order 14024 expand?", "Executive Order 14024 expanded the emergency.", False),
+    ("How did the order change the rules?", "Executive Order 13611 changed the rules.", False),  # no kind asked
+])
+def test_a_thing_of_the_asked_kind_is_named_next_to_its_kind(question, text, expected):
+    """The kind_instance feature: a new name or number within a few words of the asked kind's word."""
+    stats = TermStats([text, "the counties of the state", "an executive order of the president"])
+    assert QuestionProfile.build(question, stats).names_instance(text, stats) is expected

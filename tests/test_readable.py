@@ -20,6 +20,8 @@ MARKUP = re.compile(r"\]\(|\*\*|</?[a-z]+[^<>]*>|https?://|^#", re.M)
     ("See https://example.com/2025/05/12/report for more.", "See for more."),
     ("# Heading\n\nA paragraph that was\nhard wrapped.", "Heading\n\nA paragraph that was hard wrapped."),
     ("Price \\$5 and *emphasis* and `code`.", "Price $5 and emphasis and code."),
+    ("traced to the\nUnited Kingdom**.  **Furthermore, a third", "traced to the United Kingdom. Furthermore, a third"),
+    ("an unpaired __marker and a blank ____ line", "an unpaired marker and a blank ____ line"),
 ])
 def test_markdown_becomes_plain_text(markdown, readable):
     assert markdown_text(markdown) == readable

@@ -16,6 +16,9 @@ all, `type_specific` the row's check), never vetoes. What "specific" means per r
 - place: countries the question does not name (two or more for "which countries");
 - organisation: an institution of the asked kind ("which department": "Department of Commerce");
 - name: a name the question does not already say (for "what is it called", not a country).
+Beside the table, `names_an_instance` checks any "which/what <kind>" question ("which executive order",
+"which counties") for a new name or number next to a word of that kind: the feature `kind_instance`,
+which every such question gets whatever its row.
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ from typing import TYPE_CHECKING
 from app.answer.headings import PUBLICATION
 from app.answer.lexicon import DATE_MENTION, QUANTITY, WORDS, countries_in, people_in, same_country, us_states_in
 from app.answer.specifics import counted_terms, counts, people_with_other_titles, states_new_date
-from app.terms import TermStats
+from app.terms import TermStats, content_terms, related
 
 if TYPE_CHECKING:
     from app.answer.question import QuestionProfile
@@ -63,6 +66,10 @@ COUNTRY_FORMS = re.compile(rf"{WHICH} (countr(?:y|ies)|nations?|states)\b", re.I
 # "which department", "what government office": an institution whose name carries that word
 INSTITUTION_FORMS = re.compile(rf"(?:{WHICH}|\bname of the(?: [\w\-’']+){{0,2}}?) {INSTITUTION_NOUN}\b", re.I)
 COUNT_FORMS = re.compile(r"\bhow many\b", re.I)
+# "which executive order", "what document": the kind of thing asked for, by its words
+KIND_ASKED = re.compile(rf"\b(?:which|what) ((?!(?:{_any(Q['auxiliaries'])})\b)[a-z][a-z\-]+(?: [a-z][a-z\-]+){{0,2}})\b",
+                        re.I)
+NEAR = 3  # words between the kind's word and the instance's name
 # The question asks what something is called: a country or nationality is not that name.
 THING_NAME_ASKED = re.compile(r"\bcalled\b|\bname of (?:the|this|that|its|their) (?!(?:official|person|country|city|state|place))|"
                               r"\b(?:its|their) names?\b", re.I)
@@ -188,6 +195,24 @@ def holds_name(profile: QuestionProfile, text: str, stats: TermStats) -> bool:
     if THING_NAME_ASKED.search(profile.text):
         names = {name for name in names if not countries_in(name)}  # "China's models" names no model
     return bool(names)
+
+
+def names_an_instance(profile: QuestionProfile, text: str, stats: TermStats) -> bool:
+    """A name or number the question does not say, next to a word of the kind asked: "Executive Order
+    13611" for "which executive order", "the counties of Harris, Liberty" for "which counties"."""
+    match = KIND_ASKED.search(profile.text)
+    if not match:
+        return False
+    kind_words = content_terms(match.group(1))
+    tokens = re.findall(r"[\w’'\-]+", text)
+    near_kind: set[int] = set()
+    for i, token in enumerate(tokens):
+        if any(related(term, kind) for term in content_terms(token) for kind in kind_words):
+            near_kind.update(range(max(0, i - NEAR), i + NEAR + 1))
+    fresh = new_names(profile, text, stats)
+    asked = {number.replace(",", "") for number in profile.numbers}
+    return any(i in near_kind and (token in fresh or (token[0].isdigit() and token.replace(",", "") not in asked))
+               for i, token in enumerate(tokens))
 
 
 def holds_anything(profile: QuestionProfile, text: str, stats: TermStats) -> bool:

@@ -34,6 +34,12 @@ is wrong on documents of another kind costs a little score, not the answer. The 
 - action_missing: a "who <verb>ed" question's action is not said in the quote ("who introduced X" and a
   sentence without "introduced"); part of type_specific until 2026-12-07, a feature of its own since, as
   a nomination list answers "who was nominated" without the verb (dev cross-validation 0.842 -> 0.849);
+- kind_instance: a "which/what <kind>" question ("which executive order", "which counties") and the quote
+  names a thing the question does not, within three words of a word of that kind ("Executive Order
+  13611", "the counties of Harris, Liberty"): the question's kind of thing named, where the table's rows
+  check only dates, amounts, people and places (added 2026-12-07: dev cross-validation right 0.789 ->
+  0.801, most of it abstention recall; as a row of the table instead, type_asked for every such
+  question, it lost: 0.764);
 - passage_score: the fused retrieval score of the quote's passage.
 The passage's rank and the question's share of words over the document ("context") are measured too,
 to choose which candidates to embed, but are no features: dropped one at a time from the
@@ -51,7 +57,7 @@ from collections.abc import Sequence
 import numpy as np
 
 FEATURES = ("meaning", "meaning_gap", "words", "words_gap", "keys_quote", "beyond_title", "typed_beyond_title", "window_words", "bigrams", "lead", "missing", "names_missing", "numbers_missing", "numbers_unknown",
-            "type_asked", "type_basic", "type_specific", "action_missing", "passage_score", "heading", "byline", "authoring",
+            "type_asked", "type_basic", "type_specific", "action_missing", "kind_instance", "passage_score", "heading", "byline", "authoring",
             "joined", "length")
 LENGTH_CAP = 60  # words: longer quotes count as long
 

@@ -22,6 +22,7 @@ from app.answer.answer_types import (
     broad_kind,
     countries_wanted,
     institution_wanted,
+    names_an_instance,
 )
 from app.answer.headings import asks_about_authoring
 from app.answer.lexicon import name_phrases, names_missing, nationalities_committed, numbers_in
@@ -96,6 +97,11 @@ class QuestionProfile:
     def holds_answer_type(self, text: str, stats: TermStats) -> bool:
         """Whether `text` holds the specific answer asked for (the row's check, app.answer.answer_types)."""
         return self.kind.holds(self, text, stats)
+
+    def names_instance(self, text: str, stats: TermStats) -> bool:
+        """Whether `text` names a thing of the kind a "which/what <kind>" question asks for, next to a word
+        of that kind ("Executive Order 13611" for "which executive order"; app.answer.answer_types)."""
+        return names_an_instance(self, text, stats)
 
     def misses_action(self, text: str) -> bool:
         """The question asks who did something ("who introduced X") and `text` does not say that action."""
