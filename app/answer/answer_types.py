@@ -209,6 +209,8 @@ def names_an_instance(profile: QuestionProfile, text: str, stats: TermStats) -> 
     for i, token in enumerate(tokens):
         if any(related(term, kind) for term in content_terms(token) for kind in kind_words):
             near_kind.update(range(max(0, i - NEAR), i + NEAR + 1))
+    if not near_kind:  # most sentences: no word of the kind, and no names to look for
+        return False
     fresh = new_names(profile, text, stats)
     asked = {number.replace(",", "") for number in profile.numbers}
     return any(i in near_kind and (token in fresh or (token[0].isdigit() and token.replace(",", "") not in asked))
