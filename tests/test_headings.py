@@ -26,6 +26,8 @@ def test_headings_and_statements():
     assert is_heading("THE HARBOUR OFFICE,")
     assert is_heading("March 3, 2031.")
     assert not is_heading("Keepers shall report outages to the harbour office within two days of noticing them.")
+    assert not is_heading("Secretary of Defense Pete Hegseth: “Amen, Mr. President.”")  # a quoted statement
+    assert is_heading("“AMERICA FIRST” TRADE POLICY")  # quoted words, no sentence
 
 
 def test_only_questions_about_a_documents_making_look_at_by_lines():

@@ -18,6 +18,7 @@ from app.sentences import sentence_spans
 from app.terms import content_terms
 
 TERMINAL = re.compile(r"[.!?;:][\"”’)\]]*$")
+QUOTE_OPENS = re.compile(r"[“\"]\s*\w")  # an opening quotation mark before a word
 HEAD_CHARS = 1200  # by-lines sit in the first and last characters of a document
 TAIL_CHARS = 600
 MAX_BLOCK_LINES = 8
@@ -33,7 +34,10 @@ PUBLICATION = re.compile(r"\b(?:what|which) (?:[\w\-]+ ){0,2}?(?:page|volume)s?\
 
 
 def is_heading(text: str) -> bool:
-    """A title line or a fragment ("119th CONGRESS 1st Session S. RES."), not a statement."""
+    """A title line or a fragment ("119th CONGRESS 1st Session S. RES."), not a statement. A quoted
+    sentence is a statement however few lower-case words it has ("Pete Hegseth: “Amen, Mr. President.”")."""
+    if QUOTE_OPENS.search(text) and TERMINAL.search(text.strip()):
+        return False
     tokens = [word for word in text.split() if word[:1].isalpha()]
     lowercase_words = sum(1 for word in tokens if word[:1].islower())
     title_case = len(tokens) - lowercase_words > 0.55 * len(tokens)
