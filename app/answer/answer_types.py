@@ -197,17 +197,22 @@ def holds_name(profile: QuestionProfile, text: str, stats: TermStats) -> bool:
     return bool(names)
 
 
+def kind_words(question: str) -> set[str]:
+    """The content terms of the kind a "which/what <kind>" question asks for ({"execut", "order"} for
+    "which executive order ..."), empty for other questions."""
+    match = KIND_ASKED.search(question)
+    return content_terms(match.group(1)) if match else set()
+
+
 def names_an_instance(profile: QuestionProfile, text: str, stats: TermStats) -> bool:
-    """A name or number the question does not say, next to a word of the kind asked: "Executive Order
-    13611" for "which executive order", "the counties of Harris, Liberty" for "which counties"."""
-    match = KIND_ASKED.search(profile.text)
-    if not match:
+    """A name or number the question does not say, next to a word of the kind asked (`profile.kind_words`):
+    "Executive Order 13611" for "which executive order", "the counties of Harris, Liberty" for "which counties"."""
+    if not profile.kind_words:
         return False
-    kind_words = content_terms(match.group(1))
     tokens = re.findall(r"[\w’'\-]+", text)
     near_kind: set[int] = set()
     for i, token in enumerate(tokens):
-        if any(related(term, kind) for term in content_terms(token) for kind in kind_words):
+        if any(related(term, kind) for term in content_terms(token) for kind in profile.kind_words):
             near_kind.update(range(max(0, i - NEAR), i + NEAR + 1))
     if not near_kind:  # most sentences: no word of the kind, and no names to look for
         return False

@@ -4,7 +4,8 @@
 passages), its key terms (names, numbers, the thing asked about, words the corpus never uses), the
 names and numbers it commits to, its row of the answer-type table (app.answer.answer_types) with
 that row's details (the office a person must hold, what "how many" counts, the kind of amount, how
-many countries), the action a "who <verb>ed" question asks about, and whether it asks about a
+many countries), the action a "who <verb>ed" question asks about, the kind a "which/what <kind>"
+question names, whether a number it states is in no indexed passage, and whether it asks about a
 document's own making (a by-line answers those). The candidates' features (app.answer.extractive)
 are measured against it.
 """
@@ -22,6 +23,7 @@ from app.answer.answer_types import (
     broad_kind,
     countries_wanted,
     institution_wanted,
+    kind_words,
     names_an_instance,
 )
 from app.answer.headings import asks_about_authoring
@@ -61,6 +63,7 @@ class QuestionProfile:
     authoring: bool = False  # about the document's own making: who signed it, when, where (app.answer.headings)
     bigrams: set[tuple[str, str]] = field(default_factory=set)  # neighbouring content terms of the question
     numbers_unknown: bool = False  # a number it commits to ("the 2031 guidance") that no indexed passage states
+    kind_words: set[str] = field(default_factory=set)  # "which executive order": the kind's terms (answer_types)
 
     @classmethod
     def build(cls, question: str, stats: TermStats) -> "QuestionProfile":
@@ -82,7 +85,7 @@ class QuestionProfile:
                    None if authoring else asked_action(question),
                    amount_asked(question) if kind == "number" else None,
                    authoring, set(zip(sequence, sequence[1:])),
-                   any(not stats.uses(number) for number in numbers))
+                   any(not stats.uses(number) for number in numbers), kind_words(question))
 
     @property
     def asks_a_kind(self) -> bool:
