@@ -5,7 +5,7 @@ no digit of a URL is read as a number or a date:
 - Markdown is parsed by markdown-it-py (CommonMark, with tables) and written out as plain text:
   link text kept and URLs dropped, emphasis markers gone, a heading or a list item a paragraph of
   its own, a table row a line "header: cell; header: cell", a hard line break kept as a line break
-  (signature blocks and datelines are lines). Indented code blocks are turned off: documents from
+  (signature blocks and datelines are lines), a line drawn in rule characters ("____") dropped. Indented code blocks are turned off: documents from
   converters (pandoc) indent ordinary paragraphs by four or more spaces, and a prose corpus has far
   more of those than code. Bare URLs in the text are removed (markdown-it only links them with an
   extra package, and a reader does not read them either).
@@ -26,9 +26,18 @@ from markdown_it.token import Token
 
 BARE_URL = re.compile(r"<?\b(?:https?://|www\.)[^\s<>()\[\]]+>?")
 SPACES = re.compile(r"[ \t\u00a0]+")
-# Emphasis markers Markdown could not pair ("United Kingdom**.  **Furthermore", a converter's leftover)
-# stay literal text in the parse: they are markup all the same, never part of what a reader reads.
-STRAY_EMPHASIS = re.compile(r"\*{2,}|(?<!\w)__+(?=[^\W_])|(?<=[^\W_])__+(?!\w)")
+# Emphasis markers Markdown could not pair ("United Kingdom**.  **Furthermore", "host of *Dr. Phil *and",
+# a converter's leftovers) stay literal text in the parse: they are markup all the same, never part of
+# what a reader reads. (An asterisk between spaces, " * ", is kept: a product or a bullet drawn in text.)
+STRAY_EMPHASIS = re.compile(r"\*{2,}|\*(?=\S)|(?<=\S)\*|(?<!\w)__+(?=[^\W_])|(?<=[^\W_])__+(?!\w)")
+# A line of only rule characters ("\\_\\_\\_..." under a letterhead, a press release's closing "\\###", escaped
+# so Markdown keeps them as text): a separator drawn in characters, not words
+RULE_LINE = re.compile(r"[_\-=*~#.·•—–\s]{3,}")
+# A link whose address holds an unbalanced "(" (a text fragment: "...#:~:text=The%20company%20(PFE,high"):
+# CommonMark then reads no link at all, and "[offered](" would stay in the text. Its text is kept, as
+# for any link. Only such addresses are touched; markdown-it parses every other link.
+LINK_WITH_PARENTHESIS = re.compile(r"\[((?:[^\[\]\n]|\n(?![ \t]*\n)){1,500})\]\((?:https?://|www\.)[^\s()]*\([^\s]*?\)(?=\s|$|[.,;:!?](?:\s|$))",
+                                   re.M)
 
 
 @functools.cache
@@ -40,7 +49,7 @@ def tidy(text: str) -> str:
     """One paragraph's text: bare URLs removed, runs of spaces folded, each line trimmed."""
     text = BARE_URL.sub("", text)
     lines = [SPACES.sub(" ", line).strip() for line in text.split("\n")]
-    return "\n".join(line for line in lines if line)
+    return "\n".join(line for line in lines if line and not RULE_LINE.fullmatch(line))
 
 
 def table_lines(rows: list[list[str]], header: list[str] | None) -> list[str]:
@@ -64,7 +73,7 @@ def _inline_text(children: list[Token]) -> str:
     parts = []
     for child in children:
         if child.type == "text":
-            parts.append(STRAY_EMPHASIS.sub("", child.content))
+            parts.append(child.content)
         elif child.type == "code_inline":
             parts.append(child.content)
         elif child.type == "softbreak":
@@ -73,7 +82,7 @@ def _inline_text(children: list[Token]) -> str:
             parts.append("\n")
         # link_open/close, em/strong, images and inline HTML tags are markup: their text children
         # are kept (an autolink's text is its URL, which tidy() removes)
-    return "".join(parts)
+    return STRAY_EMPHASIS.sub("", "".join(parts))  # joined: "Times *" and a link's "writes" are two tokens
 
 
 def markdown_text(raw: str) -> str:
@@ -83,7 +92,7 @@ def markdown_text(raw: str) -> str:
     header: list[str] | None = None
     numbers: list[int | None] = []  # per open list: the next item's number, None for bullets
     prefix = ""
-    for token in _markdown_parser().parse(raw):
+    for token in _markdown_parser().parse(LINK_WITH_PARENTHESIS.sub(r"\1", raw)):
         kind = token.type
         if kind == "bullet_list_open":
             numbers.append(None)

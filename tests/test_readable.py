@@ -22,6 +22,16 @@ MARKUP = re.compile(r"\]\(|\*\*|</?[a-z]+[^<>]*>|https?://|^#", re.M)
     ("Price \\$5 and *emphasis* and `code`.", "Price $5 and emphasis and code."),
     ("traced to the\nUnited Kingdom**.  **Furthermore, a third", "traced to the United Kingdom. Furthermore, a third"),
     ("an unpaired __marker and a blank ____ line", "an unpaired marker and a blank ____ line"),
+    ("Office of Communications\n\n\\_\\_\\_\\_\\_\\_\\_\\_\n\nFor Immediate Release", "Office of Communications\n\nFor Immediate Release"),
+    ("Pfizer [offered](https://www.reuters.com/x/#:~:text=The%20company%20(PFE,high%20as%2085%25.) savings of 50%.",
+     "Pfizer offered savings of 50%."),
+    ("a [balanced](https://en.wikipedia.org/wiki/Tariff_(economics)) link.", "a balanced link."),
+    ("(see [the order](https://example.com/a)).", "(see the order)."),
+    ("[U.S. Wheat Associates President and CEO Mike\nSpier](https://x.com/#:~:text=a%20(USW,high%20wheat.): “We are”",
+     "U.S. Wheat Associates President and CEO Mike Spier: “We are”"),
+    ("The longtime host of *Dr. Phil *and author.\n\n\\###", "The longtime host of Dr. Phil and author."),
+    ("a 15% *ad valorem *tariff, and 3 * 4 units", "a 15% ad valorem tariff, and 3 * 4 units"),
+    ("the Los Angeles Times *[writes](https://www.latimes.com/x) that", "the Los Angeles Times writes that"),
 ])
 def test_markdown_becomes_plain_text(markdown, readable):
     assert markdown_text(markdown) == readable
