@@ -44,3 +44,21 @@ def test_a_number_no_passage_states_is_an_unknown_premise():
     assert not QuestionProfile.build("What did the guidance say?", stats).numbers_unknown
     profile = QuestionProfile.build("What did Executive Order 14999 say?", stats)
     assert profile.context_features("Executive Order 14117")["numbers_unknown"] == 1.0
+
+
+def test_a_date_outside_the_time_frame_is_a_feature_not_a_failed_check():
+    stats = TermStats(["The areas were affected by tornadoes on March 14, 2024."])
+    profile = QuestionProfile.build("On what date did the tornadoes occur that led to a declaration in May 2024?", stats)
+    text = "The areas were affected by tornadoes on March 14, 2024."
+    assert profile.holds_answer_type(text, stats) and profile.dates_outside_frame(text)
+    assert not profile.dates_outside_frame("The declaration was approved on May 20, 2024.")
+    assert not QuestionProfile.build("What did the tornadoes destroy in May 2024?", stats).dates_outside_frame(text)
+
+
+def test_a_question_for_the_number_naming_a_document_takes_that_number():
+    stats = TermStats(["Executive Order 14036 of July 9, 2021, is hereby revoked."])
+    profile = QuestionProfile.build("What is the number of the executive order on competition?", stats)
+    assert profile.reference_number and profile.holds_answer_type("Executive Order 14036 is hereby revoked.", stats)
+    asked = QuestionProfile.build("What is the number of the order that replaced Executive Order 14036?", stats)
+    assert not asked.holds_answer_type("Executive Order 14036 is hereby revoked.", stats)  # the question's own
+    assert not QuestionProfile.build("What is the total number of chips?", stats).reference_number

@@ -54,6 +54,9 @@ def test_a_date_answer_dates_more_than_the_question_does(question, text, expecte
     ("How many vacant federal civilian positions went unfilled?", "The policy runs through October 15, 2025: no position may be filled.",
      False),
     ("How many vacant federal civilian positions went unfilled?", "About 2,400 vacant positions went unfilled.", True),
+    # an initialism's dots ended what is counted at "U": the count fell back to any number, "one stroke" too
+    ("How many U.S. aluminum smelters were idled?", "Five U.S. aluminum smelters were idled.", True),
+    ("How many U.S. aluminum smelters were idled?", "With one stroke of the pen, the era of idled smelters ended.", False),
 ])
 def test_a_count_counts_what_the_question_counts(question, text, expected):
     assert counts(counted_terms(question), text) is expected
@@ -61,6 +64,17 @@ def test_a_count_counts_what_the_question_counts(question, text, expected):
 
 def test_a_question_without_a_counted_noun_asks_for_any_number():
     assert counted_terms("How many of the allies are in Europe?") == set()
+
+
+def test_what_is_counted_reads_past_an_initialism():
+    assert counted_terms("How many U.S. aluminum smelters were idled?") == counted_terms("How many aluminum smelters?")
+    assert counted_terms("How many U.N. members voted?") >= counted_terms("How many members?")
+
+
+def test_a_date_outside_the_question_time_frame_is_still_a_new_date():
+    question = "On what date did the tornadoes occur that led to a declaration in May 2024?"
+    text = "The areas were affected by tornadoes on March 14, 2024."
+    assert states_new_date(question, text, framed=False) and not states_new_date(question, text)
 
 
 def test_a_person_named_with_another_title_is_not_the_one_asked_for():

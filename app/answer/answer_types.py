@@ -9,10 +9,12 @@ forms are built from are data (app/answer/lexicon.toml, [questions]).
 The checks are features of the fitted model (app.answer.features: `type_basic` is the row's kind at
 all, `type_specific` the row's check), never vetoes. What "specific" means per row:
 - person: a person the question does not name, not one named only with another office;
-- date: a date the question does not already state, inside the time frame it sets;
+- date: a date the question does not already state (inside the time frame it sets or not: that is the
+  feature `dates_outside_frame`);
 - amount: a number stating the asked kind of amount (money, a proportion);
 - count: a number that counts what "how many" counts;
-- number: a quantity (not a year, a section number or a code such as "H20");
+- number: a quantity (not a year, a section number or a code such as "H20"), or for "the number of the
+  executive order" the number that names it ("Executive Order 14036");
 - place: countries the question does not name (two or more for "which countries");
 - organisation: an institution of the asked kind ("which department": "Department of Commerce");
 - name: a name the question does not already say (for "what is it called", not a country).
@@ -54,7 +56,7 @@ WHICH = rf"\b(?:which|what)(?: (?!(?:{_any(Q['auxiliaries'])})\b)[a-z.\-]+){{0,2
 
 DATE_FORMS = re.compile(rf"\bwhat date\b|^when\b|\b(since|by|until) when\b|\b(what|which) ([a-z]+ )?({_any(Q['date_nouns'])})\b|"
                         r"\bwhat (is|was) the date\b", re.I)  # "by what target year", "on exactly which day"
-NUMBER_FORMS = re.compile(rf"\b(how ({_any(Q['how_words'])})|what (?:[a-z\-]+ )?({_any(Q['number_nouns'])}))\b|"
+NUMBER_FORMS = re.compile(rf"\b(how ({_any(Q['how_words'])})|what (?:[a-z\-]+ ){{0,3}}?({_any(Q['number_nouns'])}))\b|"
                           rf"^what (is|was|are|were) (the )?[\w\-’' ]*?\b({_any(Q['number_subjects'])})\b", re.I)
 NAME_FORMS = re.compile(rf"^(who|whom|whose|where)\b|\bnames? of\b|\bnamed\b|\b(its|their) names?\b|"
                         rf"\bwhat (is|was|are|were) [\w\-’' ]*? called\b|{WHICH} ({_any(Q['name_nouns'])}|"
@@ -66,6 +68,12 @@ COUNTRY_FORMS = re.compile(rf"{WHICH} (countr(?:y|ies)|nations?|states)\b", re.I
 # "which department", "what government office": an institution whose name carries that word
 INSTITUTION_FORMS = re.compile(rf"(?:{WHICH}|\bname of the(?: [\w\-’']+){{0,2}}?) {INSTITUTION_NOUN}\b", re.I)
 COUNT_FORMS = re.compile(r"\bhow many\b", re.I)
+# A number asked of a document or provision that the number names ("the number of the executive order", "what
+# Public Law number"): the number after its noun ("Executive Order 14036", "Public Law 118-31") answers, though
+# QUANTITY takes no such number (a reference, not an amount)
+REFERENCE_NUMBER_ASKED = re.compile(rf"\bnumbers?\b(?: and \w+)? of (?:the |this |that )?(?:[\w\-]+ ){{0,2}}"
+                                    rf"(?:{_any(Q['reference_nouns'])})\b|\b(?:{_any(Q['reference_nouns'])}) numbers?\b", re.I)
+REFERENCE_NUMBER = re.compile(rf"\b(?:{_any([noun.capitalize() for noun in Q['reference_nouns']])})\s+(?:No\.\s*)?(\d[\d\-–]*\d|\d)\b")
 # "which executive order", "what document": the kind of thing asked for, by its words
 KIND_ASKED = re.compile(rf"\b(?:which|what) ((?!(?:{_any(Q['auxiliaries'])})\b)[a-z][a-z\-]+(?: [a-z][a-z\-]+){{0,2}})\b",
                         re.I)
@@ -155,10 +163,20 @@ def holds_person(profile: QuestionProfile, text: str, stats: TermStats) -> bool:
 
 
 def holds_date(profile: QuestionProfile, text: str, stats: TermStats) -> bool:
-    return states_new_date(profile.text, text)
+    """A date the question does not state. Whether it falls in the question's time frame is a feature of
+    its own (`dates_outside_frame`): "in May 2024" may date the asked event or another one ("the tornadoes
+    that led Biden to approve a declaration in May 2024": March 14)."""
+    return states_new_date(profile.text, text, framed=False)
+
+
+def dates_outside_frame(profile: QuestionProfile, text: str) -> bool:
+    """The new dates `text` states all fall outside the time frame the question sets ("in April 2025")."""
+    return states_new_date(profile.text, text, framed=False) and not states_new_date(profile.text, text)
 
 
 def holds_quantity(profile: QuestionProfile, text: str, stats: TermStats) -> bool:
+    if profile.reference_number and any(number not in profile.numbers for number in REFERENCE_NUMBER.findall(text)):
+        return True  # "Executive Order 14036" answers "the number of the executive order"
     return bool(QUANTITY.search(ENUMERATOR.sub(" ", text)))  # "(3) applauds ...": the third item, not a quantity
 
 
@@ -294,10 +312,17 @@ ANSWER_TYPES: tuple[AnswerType, ...] = (
         ("How many proposals has the department received?", "The department received 23 proposals.",
          "The department has 90 days to review them."),
         ("How many ships did the Navy seize?", "The Navy seized sixteen ships.", "The Navy sailed in 2019."),
+        ("How many U.S. aluminum smelters were idled?", "Five U.S. aluminum smelters were idled.",
+         "With one stroke of the pen, the era of idled smelters ended."),
     )),
     AnswerType("number", lambda q, kind: kind == "number", holds_quantity, holds_quantity, (
         ("How long is the review period?", "The review lasts 90 days.", "The review begins in 2026."),
         ("What is the cap on chip exports?", "The cap is 50,000 chips per country.", "Section 4 sets the cap."),
+        ("What is the number of the executive order on competition that was revoked?",
+         "Executive Order 14036 (Promoting Competition in the American Economy) is hereby revoked.",
+         "The order on competition is hereby revoked."),
+        ("What Public Law number is cited for the Act?", "The Act (Public Law 118-31) is cited.",
+         "The Act is cited in section 1352."),
     )),
     AnswerType("place", lambda q, kind: countries_wanted(q) > 0, holds_place, basic_name, (
         ("Which countries did Huawei pitch its processors to?",

@@ -197,6 +197,7 @@ class ExtractiveAnswerer:
                     "type_basic": float(profile.holds_basic_type(candidate.text, self.stats)),
                     "type_specific": float(specific),
                     "action_missing": float(profile.misses_action(candidate.text)),
+                    "dates_outside_frame": float(profile.dates_outside_frame(candidate.text)),
                     "kind_instance": float(profile.names_instance(candidate.text, self.stats)),
                     "rank": 1.0 / (1.0 + rank),
                     "passage_score": min(max(passage.score, 0.0), 1.0),

@@ -34,6 +34,10 @@ is wrong on documents of another kind costs a little score, not the answer. The 
 - action_missing: a "who <verb>ed" question's action is not said in the quote ("who introduced X" and a
   sentence without "introduced"); part of type_specific until 2026-12-07, a feature of its own since, as
   a nomination list answers "who was nominated" without the verb (dev cross-validation 0.842 -> 0.849);
+- dates_outside_frame: a date question, and the new dates the quote states all fall outside the time frame
+  the question sets ("in May 2024"). Part of type_specific until 2026-12-07; a feature of its own since, as
+  the frame may date another event than the one asked about ("the tornadoes that led Biden to approve a
+  declaration in May 2024" struck in March). Dev cross-validation right 0.809 -> 0.812;
 - kind_instance: a "which/what <kind>" question ("which executive order", "which counties") and the quote
   names a thing the question does not, within three words of a word of that kind ("Executive Order
   13611", "the counties of Harris, Liberty"): the question's kind of thing named, where the table's rows
@@ -57,7 +61,7 @@ from collections.abc import Sequence
 import numpy as np
 
 FEATURES = ("meaning", "meaning_gap", "words", "words_gap", "keys_quote", "beyond_title", "typed_beyond_title", "window_words", "bigrams", "lead", "missing", "names_missing", "numbers_missing", "numbers_unknown",
-            "type_asked", "type_basic", "type_specific", "action_missing", "kind_instance", "passage_score", "heading", "byline", "authoring",
+            "type_asked", "type_basic", "type_specific", "action_missing", "dates_outside_frame", "kind_instance", "passage_score", "heading", "byline", "authoring",
             "joined", "length")
 LENGTH_CAP = 60  # words: longer quotes count as long
 

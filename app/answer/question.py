@@ -4,8 +4,9 @@
 passages), its key terms (names, numbers, the thing asked about, words the corpus never uses), the
 names and numbers it commits to, its row of the answer-type table (app.answer.answer_types) with
 that row's details (the office a person must hold, what "how many" counts, the kind of amount, how
-many countries), the action a "who <verb>ed" question asks about, the kind a "which/what <kind>"
-question names, whether a number it states is in no indexed passage, and whether it asks about a
+many countries, whether it asks for the number naming a document), the action a "who <verb>ed"
+question asks about, the kind a "which/what <kind>" question names, whether a number it states is in
+no indexed passage, and whether it asks about a
 document's own making (a by-line answers those). The candidates' features (app.answer.extractive)
 are measured against it.
 """
@@ -17,11 +18,13 @@ from dataclasses import dataclass, field
 
 from app.answer.answer_types import (
     PERSON_FORMS,
+    REFERENCE_NUMBER_ASKED,
     AnswerType,
     amount_asked,
     answer_type,
     broad_kind,
     countries_wanted,
+    dates_outside_frame,
     institution_wanted,
     kind_words,
     names_an_instance,
@@ -64,6 +67,7 @@ class QuestionProfile:
     bigrams: set[tuple[str, str]] = field(default_factory=set)  # neighbouring content terms of the question
     numbers_unknown: bool = False  # a number it commits to ("the 2031 guidance") that no indexed passage states
     kind_words: set[str] = field(default_factory=set)  # "which executive order": the kind's terms (answer_types)
+    reference_number: bool = False  # "the number of the executive order": the number naming it (answer_types)
 
     @classmethod
     def build(cls, question: str, stats: TermStats) -> "QuestionProfile":
@@ -85,7 +89,8 @@ class QuestionProfile:
                    None if authoring else asked_action(question),
                    amount_asked(question) if kind == "number" else None,
                    authoring, set(zip(sequence, sequence[1:])),
-                   any(not stats.uses(number) for number in numbers), kind_words(question))
+                   any(not stats.uses(number) for number in numbers), kind_words(question),
+                   bool(REFERENCE_NUMBER_ASKED.search(question)))
 
     @property
     def asks_a_kind(self) -> bool:
@@ -105,6 +110,10 @@ class QuestionProfile:
         """Whether `text` names a thing of the kind a "which/what <kind>" question asks for, next to a word
         of that kind ("Executive Order 13611" for "which executive order"; app.answer.answer_types)."""
         return names_an_instance(self, text, stats)
+
+    def dates_outside_frame(self, text: str) -> bool:
+        """A date question, and the new dates `text` states all fall outside the question's time frame."""
+        return self.kind.name == "date" and dates_outside_frame(self, text)
 
     def misses_action(self, text: str) -> bool:
         """The question asks who did something ("who introduced X") and `text` does not say that action."""

@@ -27,24 +27,26 @@ def _within(mention: frozenset[str], frame: frozenset[str]) -> bool:
     return all(stated.get(key, value) == value for key, value in (part.split(":", 1) for part in mention))
 
 
-def states_new_date(question: str, text: str) -> bool:
+def states_new_date(question: str, text: str, framed: bool = True) -> bool:
     """Whether `text` dates something more specifically than the question does, inside the time frame
     the question sets: "April 23, 2025" or "May" answer "when in 2025 ...", but neither "In April 2025"
-    nor "In January 2025" answers "which day in April 2025"."""
-    asked, frames = date_parts(question), date_parts(question, frames_only=True)
+    nor "In January 2025" answers "which day in April 2025". `framed=False`: wherever it falls."""
+    asked, frames = date_parts(question), date_parts(question, frames_only=True) if framed else []
     return any(not any(mention <= known for known in asked) and all(_within(mention, frame) for frame in frames)
                for mention in date_parts(text))
 
 
 # The words between "how many" and the verb: "how many industry consortium proposals has ..."
-COUNTED = re.compile(r"\bhow many\s+((?:[\w\-’']+\s+){0,3}?[\w\-’']+?)(?=\s+(?:has|have|had|is|are|was|were|did|does|do|"
+# A word of what is counted: an initialism with its dots ("U.S.", "U.N.") or a plain word
+_COUNTED_WORD = r"(?:(?:[A-Za-z]\.){2,}|[\w\-’']+)"
+COUNTED = re.compile(rf"\bhow many\s+((?:{_COUNTED_WORD}\s+){{0,3}}?(?:(?:[A-Za-z]\.){{2,}}|[\w\-’']+?))(?=\s+(?:has|have|had|is|are|was|were|did|does|do|"
                      r"will|would|can|could|should|may|might|must|in|of|for|from|under|to|that|which|who|on|at|by|"
-                     r"with|per|across|would|the|a|an)\b|\s*[?,.]|$)", re.I)
+                     r"with|per|across|would|the|a|an)\b|\s*[?,.](?:\s|$)|$)", re.I)
 COUNTED_WITHIN = 4  # words between a number and the noun it counts ("over 90 Federal policy actions")
 
 
 # When no such word follows ("how many vacant positions went unfilled"), the words right after "how many"
-COUNTED_FALLBACK = re.compile(r"\bhow many\s+((?:[\w\-’']+\s+){0,3}[\w\-’']+)", re.I)
+COUNTED_FALLBACK = re.compile(rf"\bhow many\s+((?:{_COUNTED_WORD}\s+){{0,3}}{_COUNTED_WORD})", re.I)
 
 
 def counted_terms(question: str) -> set[str]:
