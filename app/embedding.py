@@ -49,6 +49,11 @@ class Embedder:
     def token_ids(self, text: str) -> list[int]:
         return self._counting.encode(text, add_special_tokens=False).ids
 
+    def is_whole_word(self, word: str) -> bool:
+        """Whether the model's vocabulary holds `word` as one word piece: a common word of the language
+        ("decide"), where a rare one, a name or jargon, is cut into pieces ("Kirin": "ki", "##rin")."""
+        return len(self.token_ids(word)) == 1
+
     def embed_texts(self, texts: list[str], remember: bool = False) -> np.ndarray:
         """Unit vectors of `texts`. `remember`: texts likely to come again (queries, the sentences of
         retrieved passages) are kept in the encoder's bounded cache; passages at ingest are not."""

@@ -20,6 +20,7 @@ CASE_DOCUMENTS = 180
 # A second draw (2026-12-07) of case documents, made after the first so that the first draw's
 # documents and roles stay as they were: more dev cases to fit on, more test cases to gate on.
 SECOND_DRAW = 80
+THIRD_DRAW = 80  # 2026-12-07, later: the same again, drawn after the second (the first two stay as they were)
 DISTRACTORS = 560
 TEST_SHARE = 0.4
 MIN_BYTES, MAX_BYTES = 1_000, 40_000  # long enough to ask two questions of, short enough to read whole
@@ -46,6 +47,11 @@ def main(root: Path) -> None:
     tests |= set(rng.sample(more, round(TEST_SHARE * SECOND_DRAW)))
     chosen += more
     taken |= set(more)
+    listed |= set(more)
+    third = rng.sample([p for p in sources if p not in listed], THIRD_DRAW)
+    tests |= set(rng.sample(third, round(TEST_SHARE * THIRD_DRAW)))
+    chosen += third
+    taken |= set(third)
     for path in sorted(chosen + distractors):
         role = "test" if path in tests else "dev" if path in taken else "distractor"
         print(f"{path.relative_to(root).with_suffix('').as_posix()}\t{role}")

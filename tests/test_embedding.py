@@ -49,6 +49,11 @@ def test_word_pieces_are_counted_as_the_model_tokenizes(embedder):
     assert embedder.count_tokens(long_text) == 400  # counting never truncates at the model's 256
 
 
+def test_common_words_are_whole_in_the_vocabulary_and_rare_ones_in_pieces(embedder):
+    assert embedder.is_whole_word("decide") and embedder.is_whole_word("Retracted")
+    assert not embedder.is_whole_word("Kirin") and not embedder.is_whole_word("Huawei")
+
+
 def test_the_index_records_the_backend(tmp_path):
     names = {load_embedder(make_settings(tmp_path, embed_backend=backend, model_cache_dir=tmp_path / "c")).name
              for backend in ("onnx-int8", "torch")}

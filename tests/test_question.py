@@ -3,6 +3,8 @@
 import pytest
 
 from app.answer.question import FOCUS, QuestionProfile
+from app.config import Settings
+from app.embedding import load_embedder
 from app.terms import TermStats
 
 
@@ -62,3 +64,13 @@ def test_a_question_for_the_number_naming_a_document_takes_that_number():
     asked = QuestionProfile.build("What is the number of the order that replaced Executive Order 14036?", stats)
     assert not asked.holds_answer_type("Executive Order 14036 is hereby revoked.", stats)  # the question's own
     assert not QuestionProfile.build("What is the total number of chips?", stats).reference_number
+
+
+def test_a_common_word_the_corpus_never_uses_is_no_premise_but_a_rare_one_is():
+    """"decide" is a word the documents put otherwise ("retracted"); "Kirin" a thing they never mention."""
+    stats = TermStats(["The Malaysia government retracted its remarks about Huawei chips."])
+    whole_word = load_embedder(Settings(_env_file=None)).is_whole_word
+    profile = QuestionProfile.build("What did Malaysia decide about Huawei chips?", stats, whole_word)
+    assert "decid" not in profile.keys and {"malaysia", "huawei"} <= profile.keys
+    assert "decid" in QuestionProfile.build("What did Malaysia decide about Huawei chips?", stats).keys
+    assert "kirin" in QuestionProfile.build("What did Malaysia say about kirin chips?", stats, whole_word).keys

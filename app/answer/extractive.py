@@ -109,7 +109,7 @@ class ExtractiveAnswerer:
 
     def scored_candidates(self, question: str, passages: list[Passage]) -> list[Candidate]:
         """Every shortlisted candidate with its features and the model's probability, best first."""
-        profile = QuestionProfile.build(question, self.stats)
+        profile = QuestionProfile.build(question, self.stats, self.encoder.is_whole_word)
         candidates = self._candidates(profile, passages)
         if profile.authoring:
             verbs = authoring_terms(profile.text)

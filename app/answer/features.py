@@ -19,7 +19,7 @@ is wrong on documents of another kind costs a little score, not the answer. The 
 - bigrams: share of the question's neighbouring content-term pairs side by side in the quote;
 - lead: the quote stands at its document's start, where news and fact sheets state the main facts;
 - missing: IDF-weighted share of the question's key terms (names, numbers, the thing asked about,
-  words the corpus never uses) absent from the quote's document (title, publisher, date, every
+  rare words the corpus never uses) absent from the quote's document (title, publisher, date, every
   retrieved passage);
 - names_missing, numbers_missing: a name or number the question commits to is absent from the context;
 - numbers_unknown: a number the question commits to is stated by no indexed passage at all ("the 2031
