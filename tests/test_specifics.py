@@ -9,6 +9,7 @@ from app.answer.specifics import (
     asked_action,
     counted_terms,
     counts,
+    dates_outside_frame,
     people_with_other_titles,
     states_action,
     states_new_date,
@@ -75,6 +76,9 @@ def test_a_date_outside_the_question_time_frame_is_still_a_new_date():
     question = "On what date did the tornadoes occur that led to a declaration in May 2024?"
     text = "The areas were affected by tornadoes on March 14, 2024."
     assert states_new_date(question, text, framed=False) and not states_new_date(question, text)
+    assert dates_outside_frame(question, text)
+    assert not dates_outside_frame(question, "The declaration was approved on May 20, 2024.")
+    assert not dates_outside_frame(question, "The declaration was approved in May 2024.")  # no new date
 
 
 def test_a_person_named_with_another_title_is_not_the_one_asked_for():

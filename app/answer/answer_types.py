@@ -169,11 +169,6 @@ def holds_date(profile: QuestionProfile, text: str, stats: TermStats) -> bool:
     return states_new_date(profile.text, text, framed=False)
 
 
-def dates_outside_frame(profile: QuestionProfile, text: str) -> bool:
-    """The new dates `text` states all fall outside the time frame the question sets ("in April 2025")."""
-    return states_new_date(profile.text, text, framed=False) and not states_new_date(profile.text, text)
-
-
 def holds_quantity(profile: QuestionProfile, text: str, stats: TermStats) -> bool:
     if profile.reference_number and any(number not in profile.numbers for number in REFERENCE_NUMBER.findall(text)):
         return True  # "Executive Order 14036" answers "the number of the executive order"

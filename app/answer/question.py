@@ -24,14 +24,13 @@ from app.answer.answer_types import (
     answer_type,
     broad_kind,
     countries_wanted,
-    dates_outside_frame,
     institution_wanted,
     kind_words,
     names_an_instance,
 )
 from app.answer.headings import asks_about_authoring
 from app.answer.lexicon import name_phrases, names_missing, nationalities_committed, numbers_in
-from app.answer.specifics import asked_action, asked_title, counted_terms, states_action
+from app.answer.specifics import asked_action, asked_title, counted_terms, dates_outside_frame, states_action
 from app.terms import TermStats, acronyms_expanded, content_term_sequence, content_terms, related, words
 
 KEY_TOKEN = re.compile(r"\b(\d[\d,.]*\b|[A-Z][A-Za-z’'\-]*)")
@@ -133,7 +132,7 @@ class QuestionProfile:
 
     def dates_outside_frame(self, text: str) -> bool:
         """A date question, and the new dates `text` states all fall outside the question's time frame."""
-        return self.kind.name == "date" and dates_outside_frame(self, text)
+        return self.kind.name == "date" and dates_outside_frame(self.text, text)
 
     def misses_action(self, text: str) -> bool:
         """The question asks who did something ("who introduced X") and `text` does not say that action."""

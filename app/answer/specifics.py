@@ -27,13 +27,27 @@ def _within(mention: frozenset[str], frame: frozenset[str]) -> bool:
     return all(stated.get(key, value) == value for key, value in (part.split(":", 1) for part in mention))
 
 
+def _new_dates(question: str, text: str) -> list[frozenset[str]]:
+    """The dates `text` states more specifically than the question does."""
+    asked = date_parts(question)
+    return [mention for mention in date_parts(text) if not any(mention <= known for known in asked)]
+
+
+def _in_frames(mention: frozenset[str], question: str) -> bool:
+    return all(_within(mention, frame) for frame in date_parts(question, frames_only=True))
+
+
 def states_new_date(question: str, text: str, framed: bool = True) -> bool:
     """Whether `text` dates something more specifically than the question does, inside the time frame
     the question sets: "April 23, 2025" or "May" answer "when in 2025 ...", but neither "In April 2025"
     nor "In January 2025" answers "which day in April 2025". `framed=False`: wherever it falls."""
-    asked, frames = date_parts(question), date_parts(question, frames_only=True) if framed else []
-    return any(not any(mention <= known for known in asked) and all(_within(mention, frame) for frame in frames)
-               for mention in date_parts(text))
+    return any(not framed or _in_frames(mention, question) for mention in _new_dates(question, text))
+
+
+def dates_outside_frame(question: str, text: str) -> bool:
+    """`text` states new dates, and all of them fall outside the time frame the question sets."""
+    new = _new_dates(question, text)
+    return bool(new) and not any(_in_frames(mention, question) for mention in new)
 
 
 # The words between "how many" and the verb: "how many industry consortium proposals has ..."
