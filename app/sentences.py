@@ -12,6 +12,7 @@ import functools
 import importlib.util
 import re
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from string import ascii_lowercase
 
@@ -53,8 +54,12 @@ EXTRA_ABBREVIATIONS |= {f"{first}.{second}" for first in ascii_lowercase for sec
 # A title before a name ("Amen, Mr. President.", "Rep. Smith (R-Tex.) said"): punkt still ends a sentence
 # at an abbreviation when the next word is one that often starts sentences ("President"), and a quote
 # then stopped at "Amen, Mr.". After these no sentence ends, whatever follows.
-TITLE_BEFORE_NAME = re.compile(r"(?:\b(?:Mr|Mrs|Ms|Dr|Sen|Rep|Gov|Gen|Lt|Col|Sgt|Capt|Adm|Hon|Rev|Prof)\."
+# Transcripts write a speaker's title in capitals ("MR. BRIGHT: No."), and punkt ends a sentence after it too.
+TITLE_BEFORE_NAME = re.compile(r"(?:\b(?i:Mr|Mrs|Ms|Dr|Sen|Rep|Gov|Gen|Lt|Col|Sgt|Capt|Adm|Hon|Rev|Prof)\."
                                r"|\([A-Z]-[A-Z][a-z]{1,4}\.\))$")
+# A list item's number or a section's ("1.", "(b)", "Sec. 2."): punkt ends a sentence after it when the
+# item starts with a capital ("1. Protecting Children ..."), and the number stood alone as a sentence.
+ENUMERATOR_ONLY = re.compile(r"(?:Sec(?:tion)?\.?\s*)?[(\[]?(?:\d{1,3}|[a-zA-Z]|[ivxIVX]{1,4})[.)\]]")
 
 
 BLANK_LINE = re.compile(r"\n[ \t\r\f\v]*\n")
@@ -87,20 +92,23 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
     for match in [*BLANK_LINE.finditer(text), None]:
         block_end = match.start() if match else len(text)
         block = text[block_start:block_end]
-        for start, end in _joined_after_titles(block, _tokenizer().span_tokenize(block)):
-            for item_start, item_end in _split_list_items(block, start, end):
-                for line_start, line_end in _split_header_lines(block, item_start, item_end):
-                    spans.append((block_start + line_start, block_start + line_end))
+        # punkt's spans; one ending in a title before a name, or only a list item's or section's number, is
+        # no sentence
+        sentences = _joined_to_next(block, _tokenizer().span_tokenize(block), TITLE_BEFORE_NAME.search)
+        pieces = [line for start, end in sentences for item_start, item_end in _split_list_items(block, start, end)
+                  for line in _split_header_lines(block, item_start, item_end)]
+        spans.extend((block_start + start, block_start + end)
+                     for start, end in _joined_to_next(block, pieces, ENUMERATOR_ONLY.fullmatch))
         if match:
             block_start = match.end()
     return spans
 
 
-def _joined_after_titles(block: str, spans) -> list[tuple[int, int]]:
-    """punkt's spans, with a span that ends in a title before a name joined to the next."""
+def _joined_to_next(block: str, spans, ends_no_sentence: Callable[[str], object]) -> list[tuple[int, int]]:
+    """The spans, with each span whose text `ends_no_sentence` joined to the next."""
     joined: list[tuple[int, int]] = []
     for start, end in spans:
-        if joined and TITLE_BEFORE_NAME.search(block[joined[-1][0]:joined[-1][1]]):
+        if joined and ends_no_sentence(block[joined[-1][0]:joined[-1][1]]):
             joined[-1] = (joined[-1][0], end)
         else:
             joined.append((start, end))
@@ -110,7 +118,8 @@ def _joined_after_titles(block: str, spans) -> list[tuple[int, int]]:
 def _split_list_items(block: str, start: int, end: int) -> list[tuple[int, int]]:
     """Split a span where a line starts a list item ("- In April 2025, ..."): punkt does not end a
     sentence before a lower-case or punctuation token, so two items would read as one sentence."""
-    cuts = [m.start() for m in LIST_ITEM_LINE.finditer(block, start, end)]
+    # the marker's space may lie just past the span: punkt ends one at "1." ("objectives:\n1." + " Protecting")
+    cuts = [m.start() for m in LIST_ITEM_LINE.finditer(block, start, min(end + 1, len(block))) if m.start() < end]
     bounds = [start, *cuts, end]
     return [(a + len(block[a:b]) - len(block[a:b].lstrip()), a + len(block[a:b].rstrip()))
             for a, b in zip(bounds, bounds[1:]) if block[a:b].strip()]

@@ -32,6 +32,24 @@ def test_a_title_before_a_name_ends_no_sentence():
         "Dr. Jones agreed."]
 
 
+def test_a_speakers_title_in_capitals_ends_no_sentence():
+    """Transcripts write "MR. BRIGHT:"; punkt ended a sentence after "MR." and the speaker lost his title."""
+    text = "THE PRESIDENT: Did you think you were going to make it?\nMR. BRIGHT: We did not think so."
+    assert [text[s:e] for s, e in sentence_spans(text)] == [
+        "THE PRESIDENT: Did you think you were going to make it?", "MR. BRIGHT: We did not think so."]
+
+
+def test_a_list_items_number_stays_with_its_item():
+    """punkt ended a sentence after "1." before a capital: the number stood alone as a sentence."""
+    text = ("The framework has six objectives:\n1. Protecting Children: Parents are best equipped to act.\n"
+            "2. Growth: More growth.\n\nSec. 2. Policy. It is the policy of the United States to act.\n"
+            "(b) The Secretary shall act.")
+    assert [text[s:e] for s, e in sentence_spans(text)] == [
+        "The framework has six objectives:", "1. Protecting Children: Parents are best equipped to act.",
+        "2. Growth: More growth.", "Sec. 2. Policy.", "It is the policy of the United States to act.",
+        "(b) The Secretary shall act."]
+
+
 def test_spans_are_exact_offsets_and_pieces_rejoin():
     for start, end in sentence_spans(TEXT):
         assert TEXT[start:end].strip() == TEXT[start:end]
