@@ -7,6 +7,7 @@ from app.answer.lexicon import (
     NUMBER_WORDS,
     QUANTITY,
     countries_in,
+    months_dated,
     name_phrases,
     named_among,
     names_missing,
@@ -190,6 +191,15 @@ def test_may_the_verb_is_no_date():
     assert not is_dated_heading("Who may apply")
     assert is_dated_heading("Date: May 12, 2026")
     assert not states_new_date("When will the rule apply?", "The rule may apply to them.")
+
+
+
+def test_the_months_a_text_dates_by_year():
+    assert months_dated("Biden's March 2023 proclamation, in May, 2019, and in 2021") == [(2023, 3), (2019, 5), (2021, None)]
+    assert months_dated("The order may apply in May.") == []  # no year: no month of a year
+    # only a document's date: a document's name follows within a few words
+    assert months_dated("After the April 2024 storms, what did Biden's May 2024 disaster declaration say?",
+                        documents_only=True) == [(2024, 5)]
 
 
 @pytest.mark.parametrize("text, quantity", [

@@ -57,6 +57,23 @@ def test_a_date_outside_the_time_frame_is_a_feature_not_a_failed_check():
     assert not QuestionProfile.build("What did the tornadoes destroy in May 2024?", stats).dates_outside_frame(text)
 
 
+def test_a_document_dated_away_from_every_date_of_the_question_is_dated_elsewhere():
+    """"Biden's March 2023 proclamation" and a proclamation of 2024-03-29: another year's document."""
+    stats = TermStats(["The Advanced Research Projects Agency for Health got $2.5 billion."])
+    profile = QuestionProfile.build("According to Biden's March 2023 proclamation, how much did the agency get?", stats)
+    assert profile.dated_elsewhere("2024-03-29")
+    assert not profile.dated_elsewhere("2023-03-30") and not profile.dated_elsewhere("2023-04-02")
+    assert not profile.dated_elsewhere("")  # an undated document
+    across_a_new_year = QuestionProfile.build("What did the December 2024 order revoke?", stats)
+    assert not across_a_new_year.dated_elsewhere("2025-01-03") and across_a_new_year.dated_elsewhere("2025-03-03")
+    in_a_year = QuestionProfile.build("What did the 2023 proclamation on National Mentoring Month say?", stats)
+    assert not in_a_year.dated_elsewhere("2022-12-30")  # issued the month before the year it is for
+    assert not in_a_year.dated_elsewhere("2023-07-01") and in_a_year.dated_elsewhere("2024-03-01")
+    assert not QuestionProfile.build("How much did the agency get?", stats).dated_elsewhere("2024-03-29")
+    # an event's date is no document's: "after the April 2024 storms" dates no document
+    assert not QuestionProfile.build("Which county was covered after the April 2024 storms?", stats).dated_elsewhere("2025-03-01")
+
+
 def test_a_question_for_the_number_naming_a_document_takes_that_number():
     stats = TermStats(["Executive Order 14036 of July 9, 2021, is hereby revoked."])
     profile = QuestionProfile.build("What is the number of the executive order on competition?", stats)

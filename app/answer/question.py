@@ -29,12 +29,13 @@ from app.answer.answer_types import (
     names_an_instance,
 )
 from app.answer.headings import asks_about_authoring
-from app.answer.lexicon import name_phrases, names_missing, nationalities_committed, numbers_in
+from app.answer.lexicon import months_dated, name_phrases, names_missing, nationalities_committed, numbers_in
 from app.answer.specifics import asked_action, asked_title, counted_terms, dates_outside_frame, states_action
 from app.terms import TermStats, acronyms_expanded, content_term_sequence, content_terms, related, words
 
 KEY_TOKEN = re.compile(r"\b(\d[\d,.]*\b|[A-Z][A-Za-z’'\-]*)")
 MARKUP = re.compile(r"<[^<>]{1,500}>")
+DOCUMENT_MONTH = re.compile(r"\d{4}-\d{2}")  # an ISO date's year and month
 # "how much revenue", "what penalties", "which senators": the noun right after the question word
 FOCUS = re.compile(r"\b(?:how (?:much|many)|what|which)\s+(?:kinds? of |types? of |sorts? of |share of |amount of )?"
                    r"([a-z][a-z\-]+)", re.I)
@@ -84,6 +85,7 @@ class QuestionProfile:
     numbers_unknown: bool = False  # a number it commits to ("the 2031 guidance") that no indexed passage states
     kind_words: set[str] = field(default_factory=set)  # "which executive order": the kind's terms (answer_types)
     reference_number: bool = False  # "the number of the executive order": the number naming it (answer_types)
+    months: list[tuple[int, int | None]] = field(default_factory=list)  # (year, month) of each date it states
 
     @classmethod
     def build(cls, question: str, stats: TermStats,
@@ -109,7 +111,7 @@ class QuestionProfile:
                    amount_asked(question) if kind == "number" else None,
                    authoring, set(zip(sequence, sequence[1:])),
                    any(not stats.uses(number) for number in numbers), kind_words(question),
-                   bool(REFERENCE_NUMBER_ASKED.search(question)))
+                   bool(REFERENCE_NUMBER_ASKED.search(question)), months_dated(question, documents_only=True))
 
     @property
     def asks_a_kind(self) -> bool:
@@ -133,6 +135,18 @@ class QuestionProfile:
     def dates_outside_frame(self, text: str) -> bool:
         """A date question, and the new dates `text` states all fall outside the question's time frame."""
         return self.kind.name == "date" and dates_outside_frame(self.text, text)
+
+    def dated_elsewhere(self, document_date: str) -> bool:
+        """The question dates what it asks about ("Biden's March 2023 proclamation", "in 2021") and none of
+        its dates is within a month of the document's date (ISO, "2024-03-29"): a proclamation of March
+        2024 is no answer to a question about the one of March 2023. False for an undated document."""
+        if not self.months or not DOCUMENT_MONTH.match(document_date):
+            return False
+        dated = int(document_date[:4]) * 12 + int(document_date[5:7])
+        # within a month of the asked month, or of the asked year: "the 2023 proclamation" on National
+        # Mentoring Month is dated December 30, 2022
+        return not any(asked_year * 12 + (asked_month or 1) - 1 <= dated <= asked_year * 12 + (asked_month or 12) + 1
+                       for asked_year, asked_month in self.months)
 
     def misses_action(self, text: str) -> bool:
         """The question asks who did something ("who introduced X") and `text` does not say that action."""
