@@ -420,6 +420,9 @@ def measure_server(index: Path, work: Path, questions: list[str], code: Path = R
 
 # --- stage 4: workers --------------------------------------------------------------------------------------
 
+LOAD_RUNS = 3  # load tests per server configuration: the median is reported
+
+
 def workers(index: Path, questions: list[str], clients: int, requests: int, work: Path) -> dict:
     # admission lets every client in, so the figures measure answering, not the 429s of app.admission
     env = {"RAGQA_MAX_CONCURRENT_REQUESTS": str(clients)}
@@ -430,13 +433,20 @@ def workers(index: Path, questions: list[str], clients: int, requests: int, work
     for name, count, extra in runs:
         server = Server(index, work, env=env | extra, workers=count)
         try:
+            # A first load run fills the encoder's cache and is not counted: the one-client rate and the
+            # counted runs then all ask with the same cache. A load test on 2 cores is noisy (one run of 2
+            # workers gave 1.69x, the next 2.34x): the median of LOAD_RUNS, all runs' rates beside it.
+            run_load(server.url, clients, requests, questions=questions)
             single = ask_latency(server.url, questions[:20], warmup=4)
-            report = run_load(server.url, clients, requests, questions=questions)
+            reports = sorted((run_load(server.url, clients, requests, questions=questions) for _ in range(LOAD_RUNS)),
+                             key=lambda one: one.answered / one.seconds)
+            report = reports[len(reports) // 2]
             found[name] = {
                 "one_client_answers_per_s": single["answers_per_s"], "one_client_p50_ms": single["p50_ms"],
-                "answers_per_s": round(report.answered / report.seconds, 2), "errors": len(report.errors),
+                "answers_per_s": round(report.answered / report.seconds, 2), "errors": sum(len(one.errors) for one in reports),
                 "shed": report.shed, "p50_ms": round(statistics.median(report.latencies_ms)),
-                "p95_ms": round(report.percentile(0.95)), "rss_mb": server.rss_mb()}
+                "p95_ms": round(report.percentile(0.95)), "rss_mb": server.rss_mb(),
+                "runs_answers_per_s": [round(one.answered / one.seconds, 2) for one in reports]}
         finally:
             server.stop()
     return found
