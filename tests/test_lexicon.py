@@ -193,7 +193,6 @@ def test_may_the_verb_is_no_date():
     assert not states_new_date("When will the rule apply?", "The rule may apply to them.")
 
 
-
 def test_the_months_a_text_dates_by_year():
     assert months_dated("Biden's March 2023 proclamation, in May, 2019, and in 2021") == [(2023, 3), (2019, 5), (2021, None)]
     assert months_dated("The order may apply in May.") == []  # no year: no month of a year

@@ -170,9 +170,9 @@ class ExtractiveAnswerer:
             if passage.doc_id not in in_document:
                 retrieved = "\n".join(document_texts[passage.doc_id])
                 in_document[passage.doc_id] = profile.context_features(
-                    f"{passage.title}\n{passage.publisher}\n{passage.date}\n{retrieved}")
+                    f"{passage.title}\n{passage.publisher}\n{passage.date}\n{retrieved}") | {
+                    "dated_elsewhere": float(profile.dated_elsewhere(passage.date))}
             in_context = in_document[passage.doc_id]
-            dated_elsewhere = float(profile.dated_elsewhere(passage.date))
             titled = profile.present(passage.title)  # terms every sentence of the document shares
             spans = sentence_spans(passage.text)
             for index, (start, end) in enumerate(spans):
@@ -205,7 +205,6 @@ class ExtractiveAnswerer:
                     "heading": float(is_heading(text) and not (profile.answer_type == "date" and is_dated_heading(text))),
                     "joined": float(candidate.text != text),
                     "length": length_feature(candidate.text),
-                    "dated_elsewhere": dated_elsewhere,
                     **in_context,
                 }
                 if key in seen:

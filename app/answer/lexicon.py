@@ -100,11 +100,10 @@ def months_dated(text: str, documents_only: bool = False) -> list[tuple[int, int
     found = []
     for match in DATE_MENTION.finditer(text):
         year = match.group("year1") or match.group("year2")
-        if documents_only and not DOCUMENT_AFTER.match(text[match.end():]):
+        if not year or (documents_only and not DOCUMENT_AFTER.match(text[match.end():])):
             continue
-        if year:
-            month = match.group("month")
-            found.append((int(year), MONTHS.index(month.capitalize()) + 1 if month else None))
+        month = match.group("month")
+        found.append((int(year), MONTHS.index(month.capitalize()) + 1 if month else None))
     return found
 
 

@@ -85,7 +85,7 @@ class QuestionProfile:
     numbers_unknown: bool = False  # a number it commits to ("the 2031 guidance") that no indexed passage states
     kind_words: set[str] = field(default_factory=set)  # "which executive order": the kind's terms (answer_types)
     reference_number: bool = False  # "the number of the executive order": the number naming it (answer_types)
-    months: list[tuple[int, int | None]] = field(default_factory=list)  # (year, month) of each date it states
+    months: list[tuple[int, int | None]] = field(default_factory=list)  # (year, month) of each document's date it states
 
     @classmethod
     def build(cls, question: str, stats: TermStats,
@@ -137,8 +137,8 @@ class QuestionProfile:
         return self.kind.name == "date" and dates_outside_frame(self.text, text)
 
     def dated_elsewhere(self, document_date: str) -> bool:
-        """The question dates what it asks about ("Biden's March 2023 proclamation", "in 2021") and none of
-        its dates is within a month of the document's date (ISO, "2024-03-29"): a proclamation of March
+        """The question dates the document it asks about ("Biden's March 2023 proclamation", "the 2021 order")
+        and none of those dates is within a month of the document's date (ISO, "2024-03-29"): a proclamation of March
         2024 is no answer to a question about the one of March 2023. False for an undated document."""
         if not self.months or not DOCUMENT_MONTH.match(document_date):
             return False
