@@ -103,7 +103,7 @@ class Settings(BaseSettings):
     )
     encoder_threads: int = Field(
         0, ge=0, le=256, description="Threads of the int8 encoder per process (0 = the cores this process may use; "
-        "`ragqa serve --workers N` gives each worker its share)."
+        "each worker of `ragqa serve --workers N` has as many)."
     )
     encoder_remembered_texts: int = Field(
         8192, ge=0, le=1_000_000, description="Vectors of recent queries and answer sentences the int8 encoder keeps "

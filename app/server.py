@@ -15,7 +15,7 @@ from collections.abc import Iterator
 
 import uvicorn
 
-from app.config import Settings, available_cores, encoder_threads, is_loopback
+from app.config import Settings, available_cores, is_loopback
 
 
 def serve(settings: Settings, host: str | None = None, port: int = 7860, workers: int | None = None) -> None:
@@ -24,7 +24,10 @@ def serve(settings: Settings, host: str | None = None, port: int = 7860, workers
     With several workers, uvicorn's own process manager runs that many processes on one socket (each
     loads the assistant through `worker_app`, reading the same RAGQA_* settings from the environment);
     the lexical index they open is memory-mapped, so its pages are shared between them. Each worker's
-    int8 encoder gets its share of the cores, so N workers do not run N x cores threads.
+    int8 encoder keeps a thread per core, as one process's does: measured with 2 workers on 2 cores
+    (2026-12-07, questions not seen before), giving each worker one thread did not raise the answers/s of
+    20 clients (12.5 either way: the cores are busy both ways) and halved one client's (14.2 -> 7.4/s),
+    since a question's sentences were then encoded on one core.
     """
     workers = workers or available_cores()  # one worker per core this process may use
     host = host or settings.host
@@ -39,7 +42,6 @@ def serve(settings: Settings, host: str | None = None, port: int = 7860, workers
     if workers == 1:
         uvicorn.run(_load_app(settings), host=host, port=port, log_level="info", access_log=False)
         return
-    os.environ.setdefault("RAGQA_ENCODER_THREADS", str(max(1, encoder_threads(settings) // workers)))
     uvicorn.run("app.server:worker_app", factory=True, workers=workers, host=host, port=port, log_level="info",
                 access_log=False)
 

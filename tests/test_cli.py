@@ -7,6 +7,7 @@ import sys
 import textwrap
 import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import httpx
 
@@ -203,6 +204,11 @@ def test_serve_with_two_workers_answers_as_the_assistant_does(coverage_settings,
 
         with ThreadPoolExecutor(8) as pool:
             answers = list(pool.map(ask, questions))
+        # each worker's encoder keeps a thread per core (app.server.serve): none is given a share of them
+        workers = [int(pid) for pid in Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split()]
+        environments = [Path(f"/proc/{pid}/environ").read_bytes().split(b"\0") for pid in workers]
+        assert len(workers) >= 2 and not [entry for environment in environments for entry in environment
+                                          if entry.startswith(b"RAGQA_ENCODER_THREADS=")]
         for question, found in zip(questions, answers):
             expected = assistant.ask(question).model_dump()
             assert (found["answer"], found["citations"]) == (expected["answer"], expected["citations"])
