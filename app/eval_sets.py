@@ -51,6 +51,36 @@ def listed_documents(listing: Path) -> list[tuple[str, str]]:
     return [(doc_id, role) for doc_id, role in rows]
 
 
+@dataclass(frozen=True)
+class Composition:
+    """What an eval set is made of (README's table of the sets is written from it, never typed)."""
+
+    documents: int  # in its corpus
+    distractors: int  # documents no case was written from (0 when the corpus is not a listing)
+    case_documents: dict[str, int]  # split -> documents its cases cite
+    cases: dict[str, int]  # split -> cases
+    unanswerable: int  # over both splits
+
+
+def composition(eval_set: EvalSet) -> Composition:
+    """Count the set's cases, the documents they cite and its corpus (a listing's lines, or the files
+    the loader would take from its folder)."""
+    from app.corpus import load_corpus
+    from app.evaluate import load_cases
+
+    cases = {split: load_cases(eval_set.cases(split)) for split in SPLITS}
+    if eval_set.listing is not None:
+        roles = [role for _, role in listed_documents(eval_set.listing)]
+        documents, distractors = len(roles), roles.count("distractor")
+    else:
+        documents, distractors = len(load_corpus(eval_set.source).documents), 0
+    return Composition(
+        documents=documents, distractors=distractors,
+        case_documents={split: len({source for case in found for source in case.sources}) for split, found in cases.items()},
+        cases={split: len(found) for split, found in cases.items()},
+        unanswerable=sum(not case.answerable for found in cases.values() for case in found))
+
+
 def lay_out(eval_set: EvalSet, dest: Path) -> Path:
     """The set's corpus folder: its source itself, or `dest` holding a copy of the listed documents
     (same relative paths, so doc ids are those the cases cite)."""

@@ -5,7 +5,10 @@
 For each eval set (app.eval_sets) it lays out the corpus, brings its index up to date, scores the
 dev split with the hybrid retriever and the test split with all three retrievers, and replaces the
 block between `<!-- eval:start -->` and `<!-- eval:end -->` in README with the tables, the date and
-the machine. Nothing in the block is typed by hand.
+the machine. It also writes the table of what each set is made of (cases, the documents they cite,
+the corpus) between `<!-- eval-sets:start -->` and `<!-- eval-sets:end -->`; `--sets-only` writes
+that table alone (it needs no index). Nothing in either block is typed by hand
+(tests/test_eval_report.py checks the sets table against the case files).
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from pathlib import Path
 
 from app import evaluate as ev
 from app.config import Settings, offline_environment
-from app.eval_sets import EVAL, ROOT, eval_sets, prepare
+from app.eval_sets import EVAL, ROOT, composition, eval_sets, prepare
 
 sys.path.insert(0, str(ROOT))
 from scripts.bench import machine  # noqa: E402  (the bench's description of the machine)
@@ -25,6 +28,26 @@ from scripts.bench import machine  # noqa: E402  (the bench's description of the
 METRICS = ("cases", "accuracy", "abstention_recall", "false_abstention", "hit@1", "hit@5", "citation_precision",
            "citation_faithfulness", "quotes_without_markup", "latency_p50_ms")
 START, END = "<!-- eval:start -->", "<!-- eval:end -->"
+SETS_START, SETS_END = "<!-- eval-sets:start -->", "<!-- eval-sets:end -->"
+CORPUS = {  # how each set's corpus is made (app.eval_sets)
+    "coverage": "the coverage documents (`corpus/`)",
+    "whitehouse": "White House documents listed in `eval/whitehouse/documents.tsv`",
+}
+
+
+def sets_table() -> str:
+    """README's table of the eval sets, counted from their case files and corpora."""
+    rows = ["| set | corpus | documents | cases (dev / test) | documents cited (dev / test) | unanswerable |",
+            "|---|---|---|---|---|---|"]
+    for name, eval_set in eval_sets().items():
+        found = composition(eval_set)
+        documents = f"{found.documents}" + (f", {found.distractors} of them distractors" if found.distractors else "")
+        total = sum(found.cases.values())
+        rows.append(f"| `{name}` (`eval/{name}/`) | {CORPUS.get(name, name)} | {documents} | "
+                    f"{found.cases['dev']} / {found.cases['test']} | "
+                    f"{found.case_documents['dev']} / {found.case_documents['test']} | "
+                    f"{found.unanswerable} of {total} ({found.unanswerable / max(total, 1):.0%}) |")
+    return "\n".join(rows)
 
 
 def table(columns: dict[str, dict[str, float]]) -> str:
@@ -39,8 +62,12 @@ def table(columns: dict[str, dict[str, float]]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--readme", type=Path, default=ROOT / "README.md")
+    parser.add_argument("--sets-only", action="store_true", help="write only the table of the eval sets")
     args = parser.parse_args()
     offline_environment()
+    replace_block(args.readme, SETS_START, SETS_END, sets_table())
+    if args.sets_only:
+        return
     cpu = machine()
     blocks = [f"Written by `scripts/eval_report.py` on {dt.date.today().isoformat()} ({cpu['cores']} x {cpu['cpu']}, "
               "no GPU)."]
