@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from app.corpus import SourceDocument
     from app.embedding import Embedder
 
-SPLITTER_VERSION = 9  # bump when the splitting logic or the readable text changes: old indexes ask for a rebuild
+SPLITTER_VERSION = 10  # bump when the splitting logic or the readable text changes: old indexes ask for a rebuild
 
 
 def make_splitter(embedder: Embedder, chunk_tokens: int, overlap_tokens: int) -> SentenceSplitter:

@@ -30,6 +30,10 @@ SPACES = re.compile(r"[ \t\u00a0]+")
 # a converter's leftovers) stay literal text in the parse: they are markup all the same, never part of
 # what a reader reads. (An asterisk between spaces, " * ", is kept: a product or a bullet drawn in text.)
 STRAY_EMPHASIS = re.compile(r"\*{2,}|\*(?=\S)|(?<=\S)\*|(?<!\w)__+(?=[^\W_])|(?<=[^\W_])__+(?!\w)")
+# An inline code span stands in the joined text as its number between two private-use characters while
+# stray markers are removed: "`a**b`" is code, and its asterisks are what the writer typed
+CODE_MARK = "\ue000"
+CODE_SPAN = re.compile(f"{CODE_MARK}(\\d+){CODE_MARK}")
 # A line of only rule characters ("\\_\\_\\_..." under a letterhead, a press release's closing "\\###", escaped
 # so Markdown keeps them as text): a separator drawn in characters, not words
 RULE_LINE = re.compile(r"[_\-=*~#.·•—–\s]{3,}")
@@ -70,19 +74,22 @@ def join_blocks(blocks: list[str]) -> str:
 
 
 def _inline_text(children: list[Token]) -> str:
-    parts = []
+    parts, code = [], []
     for child in children:
         if child.type == "text":
             parts.append(child.content)
-        elif child.type == "code_inline":
-            parts.append(child.content)
+        elif child.type == "code_inline":  # its text is literal: kept out of the stray-marker rule
+            parts.append(f"{CODE_MARK}{len(code)}{CODE_MARK}")
+            code.append(child.content)
         elif child.type == "softbreak":
             parts.append(" ")
         elif child.type == "hardbreak":
             parts.append("\n")
         # link_open/close, em/strong, images and inline HTML tags are markup: their text children
         # are kept (an autolink's text is its URL, which tidy() removes)
-    return STRAY_EMPHASIS.sub("", "".join(parts))  # joined: "Times *" and a link's "writes" are two tokens
+    # joined: "Times *" and a link's "writes" are two tokens
+    text = STRAY_EMPHASIS.sub("", "".join(parts))
+    return CODE_SPAN.sub(lambda found: code[int(found.group(1))], text) if code else text
 
 
 def markdown_text(raw: str) -> str:

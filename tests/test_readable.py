@@ -37,6 +37,11 @@ def test_markdown_becomes_plain_text(markdown, readable):
     assert markdown_text(markdown) == readable
 
 
+def test_inline_code_keeps_the_characters_the_writer_typed():
+    # A code span's text is literal (CommonMark): stray-marker removal must not reach inside it
+    assert markdown_text("Call `f(*args, **kwargs)` or `a__b`, not **this.") == "Call f(*args, **kwargs) or a__b, not this."
+
+
 def test_lists_tables_and_indented_paragraphs_stay_readable():
     text = markdown_text("Items:\n\n-   **First** item\n-   Second item\n\n1. one\n2. two\n\n"
                          "| Country | Rate |\n|---|---|\n| Canada | 25% |\n| [Mexico](http://m) | 10% |\n\n"
