@@ -7,7 +7,7 @@ from app.answer.lexicon import (
     NUMBER_WORDS,
     QUANTITY,
     countries_in,
-    months_dated,
+    documents_dated,
     name_phrases,
     named_among,
     names_missing,
@@ -193,12 +193,13 @@ def test_may_the_verb_is_no_date():
     assert not states_new_date("When will the rule apply?", "The rule may apply to them.")
 
 
-def test_the_months_a_text_dates_by_year():
-    assert months_dated("Biden's March 2023 proclamation, in May, 2019, and in 2021") == [(2023, 3), (2019, 5), (2021, None)]
-    assert months_dated("The order may apply in May.") == []  # no year: no month of a year
-    # only a document's date: a document's name follows within a few words
-    assert months_dated("After the April 2024 storms, what did Biden's May 2024 disaster declaration say?",
-                        documents_only=True) == [(2024, 5)]
+def test_the_documents_a_text_dates_by_year_and_month():
+    assert documents_dated("Biden's March 2023 proclamation and the 2021 order") == [(2023, 3), (2021, None)]
+    assert documents_dated("the June 2025 Sunday shows roundup") == [(2025, 6)]
+    assert documents_dated("The order may apply in May.") == []  # no year: no month of a year
+    # an event's date is no document's: a document's name must follow within a few words
+    assert documents_dated("After the April 2024 storms, what did Biden's May 2024 disaster declaration say?") == [(2024, 5)]
+    assert documents_dated("in May, 2019, and in 2021, the floods came") == []
 
 
 @pytest.mark.parametrize("text, quantity", [

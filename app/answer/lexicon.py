@@ -92,15 +92,15 @@ def date_parts(text: str, frames_only: bool = False) -> list[frozenset[str]]:
 DOCUMENT_AFTER = re.compile(rf"^(?:\s+[\w\-’']+){{0,6}}?\s+(?:{'|'.join(map(re.escape, WORDS['questions']['document_nouns']))})\b", re.I)
 
 
-def months_dated(text: str, documents_only: bool = False) -> list[tuple[int, int | None]]:
-    """The (year, month) of each date `text` mentions with its year, month None when it gives only the
-    year: [(2023, 3)] for "Biden's March 2023 proclamation", [(2021, None)] for "in 2021". With
-    `documents_only`, only dates of a document: a document's name follows within a few words ("March 2023
-    proclamation", "the June 2025 Sunday shows roundup"), not an event's date ("the 2021 floods")."""
+def documents_dated(text: str) -> list[tuple[int, int | None]]:
+    """The (year, month) of each document `text` dates, month None when it gives only the year: a date
+    with its year that a document's name follows within a few words: [(2023, 3)] for "Biden's March 2023
+    proclamation", [(2025, 6)] for "the June 2025 Sunday shows roundup", [(2021, None)] for "the 2021
+    order"; an event's date is no document's ("the 2021 floods", "in May, 2019")."""
     found = []
     for match in DATE_MENTION.finditer(text):
         year = match.group("year1") or match.group("year2")
-        if not year or (documents_only and not DOCUMENT_AFTER.match(text[match.end():])):
+        if not year or not DOCUMENT_AFTER.match(text[match.end():]):
             continue
         month = match.group("month")
         found.append((int(year), MONTHS.index(month.capitalize()) + 1 if month else None))

@@ -29,7 +29,7 @@ from app.answer.answer_types import (
     names_an_instance,
 )
 from app.answer.headings import asks_about_authoring
-from app.answer.lexicon import months_dated, name_phrases, names_missing, nationalities_committed, numbers_in
+from app.answer.lexicon import documents_dated, name_phrases, names_missing, nationalities_committed, numbers_in
 from app.answer.specifics import asked_action, asked_title, counted_terms, dates_outside_frame, states_action
 from app.terms import TermStats, acronyms_expanded, content_term_sequence, content_terms, related, words
 
@@ -111,7 +111,7 @@ class QuestionProfile:
                    amount_asked(question) if kind == "number" else None,
                    authoring, set(zip(sequence, sequence[1:])),
                    any(not stats.uses(number) for number in numbers), kind_words(question),
-                   bool(REFERENCE_NUMBER_ASKED.search(question)), months_dated(question, documents_only=True))
+                   bool(REFERENCE_NUMBER_ASKED.search(question)), documents_dated(question))
 
     @property
     def asks_a_kind(self) -> bool:
