@@ -34,6 +34,10 @@ STRAY_EMPHASIS = re.compile(r"\*{2,}|\*(?=\S)|(?<=\S)\*|(?<!\w)__+(?=[^\W_])|(?<
 # stray markers are removed: "`a**b`" is code, and its asterisks are what the writer typed
 CODE_MARK = "\ue000"
 CODE_SPAN = re.compile(f"{CODE_MARK}(\\d+){CODE_MARK}")
+HTML_BLOCKS = ["address", "article", "aside", "blockquote", "br", "dd", "div", "dl", "dt", "figcaption", "figure",
+               "footer", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hr", "li", "main", "nav", "ol", "p", "pre",
+               "section", "table", "td", "th", "tr", "ul"]
+TABLE_ROW = "\ue001"  # starts a table row's line in an HTML fragment's text (fragment_blocks)
 # A line of only rule characters ("\\_\\_\\_..." under a letterhead, a press release's closing "\\###", escaped
 # so Markdown keeps them as text): a separator drawn in characters, not words
 RULE_LINE = re.compile(r"[_\-=*~#.·•—–\s]{3,}")
@@ -125,21 +129,52 @@ def markdown_text(raw: str) -> str:
                 blocks.append(prefix + text)
                 prefix = ""
         elif kind == "html_block":
-            blocks.append(fragment_text(token.content))
+            blocks.extend(fragment_blocks(token.content))
         elif kind == "fence":
             blocks.append(token.content)
     return join_blocks(blocks)
 
 
-def fragment_text(html: str) -> str:
-    """The visible text of a piece of HTML, a line per block element."""
+def fragment_blocks(html: str) -> list[str]:
+    """The visible text of a piece of HTML as blocks: each table row a block of its own, the text between
+    tables a block each, with a line per block element."""
     from bs4 import BeautifulSoup
 
     soup = BeautifulSoup(html, "html.parser")
     for hidden in soup(["script", "style", "noscript", "template", "head", "svg"]):
         hidden.decompose()
-    lines = [SPACES.sub(" ", line).strip() for line in soup.get_text("\n").splitlines()]
-    return "\n\n".join(line for line in lines if line)
+    # HTML reads a line break in its text as a space ("New\nYork Post"), except in <pre>
+    for string in soup.find_all(string=True):
+        if string.find_parent("pre") is None and "\n" in string:
+            string.replace_with(string.replace("\n", " "))
+    # A table's text alone is a cell per line ("Alaska", "11,000", "$2B"), all one sentence: its numbers
+    # stand apart from what they count. Each row becomes a line of its own, its cells named by the header
+    # row as a Markdown table's are (table_lines). Inner tables first (find_all lists an outer table
+    # before the tables inside it).
+    for table in reversed(soup.find_all("table")):
+        rows = [row for row in table.find_all("tr") if row.find_parent("table") is table]
+        cells = [[SPACES.sub(" ", cell.get_text(" ", strip=True)) for cell in row.find_all(["th", "td"], recursive=False)]
+                 for row in rows]
+        headed = bool(rows) and all(cell.name == "th" for cell in rows[0].find_all(["th", "td"], recursive=False))
+        lines = table_lines(cells[1:], cells[0]) if headed and cells else table_lines(cells, None)
+        if table.find_parent("table") is not None:  # a table in a cell is part of that cell's text
+            table.replace_with(" ".join(lines))
+        else:
+            table.replace_with("".join(f"\n{TABLE_ROW}{line}\n" for line in lines))
+    # A line break stands where a block element starts and ends, none around an inline one ("Some <b>bold</b>
+    # text" is one line: get_text("\n") would break it at every tag)
+    for element in soup.find_all(HTML_BLOCKS):
+        element.insert_before("\n")
+        element.insert_after("\n")
+    blocks: list[str] = []
+    text: list[str] = []
+    for line in (SPACES.sub(" ", line).strip() for line in soup.get_text().splitlines()):
+        if line.startswith(TABLE_ROW):
+            blocks += ["\n".join(text), line[len(TABLE_ROW):]]
+            text = []
+        elif line:
+            text.append(line)
+    return [block for block in [*blocks, "\n".join(text)] if block]
 
 
 def _xml_text(element) -> str:
@@ -194,5 +229,5 @@ def html_document(raw: str) -> tuple[dict[str, str], str]:
         _xml_blocks(etree.fromstring(extracted.encode("utf-8")), blocks)
         text = join_blocks(blocks)
     if not text.strip():
-        text = join_blocks([fragment_text(raw)])
+        text = join_blocks(fragment_blocks(raw))
     return metadata, text

@@ -42,6 +42,24 @@ def test_inline_code_keeps_the_characters_the_writer_typed():
     assert markdown_text("Call `f(*args, **kwargs)` or `a__b`, not **this.") == "Call f(*args, **kwargs) or a__b, not this."
 
 
+def test_an_html_table_in_markdown_reads_a_row_per_line_with_its_header():
+    markdown = ("The report details the benefits in every state:\n\n<figure>\n<table>\n<thead>\n<tr>\n"
+                "<th><strong>State</strong></th>\n<th><strong>Jobs Protected</strong></th>\n</tr>\n</thead>\n<tbody>\n"
+                "<tr>\n<td>Alabama</td>\n<td>80,000</td>\n</tr>\n<tr>\n<td>Alaska</td>\n<td>11,000</td>\n</tr>\n"
+                "</tbody>\n</table>\n<figcaption>Source: the\nreport</figcaption>\n</figure>\n\nAfter the table.")
+    assert markdown_text(markdown) == ("The report details the benefits in every state:\n\n"
+                                       "State: Alabama; Jobs Protected: 80,000\n\nState: Alaska; Jobs Protected: 11,000\n\n"
+                                       "Source: the report\n\nAfter the table.")
+    # a table inside a cell is that cell's text; a table without a header row lists its cells
+    assert markdown_text("<table><tr><td>a</td><td><table><tr><td>x</td><td>y</td></tr></table></td></tr></table>") == "a; x; y"
+
+
+def test_an_html_block_breaks_lines_at_block_elements_only():
+    # inline tags and the source's line breaks do not cut a sentence; <pre> keeps its lines
+    assert markdown_text("<div><p>Click\n<a href='x'>here</a> to see\nthe <b>bill</b>.</p><p>Next<br>line</p>"
+                         "<pre>a\nb</pre></div>") == "Click here to see the bill.\nNext\nline\na\nb"
+
+
 def test_lists_tables_and_indented_paragraphs_stay_readable():
     text = markdown_text("Items:\n\n-   **First** item\n-   Second item\n\n1. one\n2. two\n\n"
                          "| Country | Rate |\n|---|---|\n| Canada | 25% |\n| [Mexico](http://m) | 10% |\n\n"
