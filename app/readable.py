@@ -93,7 +93,9 @@ def _inline_text(children: list[Token]) -> str:
         # are kept (an autolink's text is its URL, which tidy() removes)
     # joined: "Times *" and a link's "writes" are two tokens
     text = STRAY_EMPHASIS.sub("", "".join(parts))
-    return CODE_SPAN.sub(lambda found: code[int(found.group(1))], text) if code else text
+    # (a private-use character the document itself holds is no placeholder: only numbers of this paragraph's spans)
+    return CODE_SPAN.sub(lambda found: code[int(found.group(1))] if int(found.group(1)) < len(code) else found.group(0),
+                         text) if code else text
 
 
 def markdown_text(raw: str) -> str:

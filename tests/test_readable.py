@@ -40,6 +40,7 @@ def test_markdown_becomes_plain_text(markdown, readable):
 def test_inline_code_keeps_the_characters_the_writer_typed():
     # A code span's text is literal (CommonMark): stray-marker removal must not reach inside it
     assert markdown_text("Call `f(*args, **kwargs)` or `a__b`, not **this.") == "Call f(*args, **kwargs) or a__b, not this."
+    assert markdown_text("A \ue0007\ue000 of the text itself, and `x`.") == "A \ue0007\ue000 of the text itself, and x."
 
 
 def test_an_html_table_in_markdown_reads_a_row_per_line_with_its_header():
