@@ -154,11 +154,11 @@ def fragment_blocks(html: str) -> list[str]:
     # row as a Markdown table's are (table_lines). Inner tables first (find_all lists an outer table
     # before the tables inside it).
     for table in reversed(soup.find_all("table")):
-        rows = [row for row in table.find_all("tr") if row.find_parent("table") is table]
-        cells = [[SPACES.sub(" ", cell.get_text(" ", strip=True)) for cell in row.find_all(["th", "td"], recursive=False)]
-                 for row in rows]
-        headed = bool(rows) and all(cell.name == "th" for cell in rows[0].find_all(["th", "td"], recursive=False))
-        lines = table_lines(cells[1:], cells[0]) if headed and cells else table_lines(cells, None)
+        rows = [row.find_all(["th", "td"], recursive=False) for row in table.find_all("tr")
+                if row.find_parent("table") is table]
+        cells = [[SPACES.sub(" ", cell.get_text(" ", strip=True)) for cell in row] for row in rows]
+        headed = bool(rows) and all(cell.name == "th" for cell in rows[0])
+        lines = table_lines(cells[1:], cells[0]) if headed else table_lines(cells, None)
         if table.find_parent("table") is not None:  # a table in a cell is part of that cell's text
             table.replace_with(" ".join(lines))
         else:
