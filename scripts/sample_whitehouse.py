@@ -21,6 +21,7 @@ CASE_DOCUMENTS = 180
 # documents and roles stay as they were: more dev cases to fit on, more test cases to gate on.
 SECOND_DRAW = 80
 THIRD_DRAW = 80  # 2026-12-07, later: the same again, drawn after the second (the first two stay as they were)
+FOURTH_DRAW = 80  # 2026-12-07, a later session: the same again, drawn after the third
 DISTRACTORS = 560
 TEST_SHARE = 0.4
 MIN_BYTES, MAX_BYTES = 1_000, 40_000  # long enough to ask two questions of, short enough to read whole
@@ -52,6 +53,11 @@ def main(root: Path) -> None:
     tests |= set(rng.sample(third, round(TEST_SHARE * THIRD_DRAW)))
     chosen += third
     taken |= set(third)
+    listed |= set(third)
+    fourth = rng.sample([p for p in sources if p not in listed], FOURTH_DRAW)
+    tests |= set(rng.sample(fourth, round(TEST_SHARE * FOURTH_DRAW)))
+    chosen += fourth
+    taken |= set(fourth)
     for path in sorted(chosen + distractors):
         role = "test" if path in tests else "dev" if path in taken else "distractor"
         print(f"{path.relative_to(root).with_suffix('').as_posix()}\t{role}")
