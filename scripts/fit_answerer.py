@@ -188,8 +188,9 @@ def cross_validate(questions: list[Question]):
         top = float(smooth.max())
         tied = THRESHOLDS[smooth >= top - 1e-9]
         threshold = float(tied[len(tied) // 2])  # the middle of the best thresholds
-        print(f"penalty {strength}: {OBJECTIVE} {top:.3f} at threshold {threshold:.2f} {figures(results, threshold)}")
-        scored.append((top, strength, threshold, figures(results, threshold)))
+        chosen = figures(results, threshold)
+        print(f"penalty {strength}: {OBJECTIVE} {top:.3f} at threshold {threshold:.2f} {chosen}")
+        scored.append((top, strength, threshold, chosen))
     return choose_penalty(scored, len(questions))
 
 

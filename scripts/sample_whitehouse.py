@@ -22,6 +22,7 @@ CASE_DOCUMENTS = 180
 SECOND_DRAW = 80
 THIRD_DRAW = 80  # 2026-12-07, later: the same again, drawn after the second (the first two stay as they were)
 FOURTH_DRAW = 80  # 2026-12-07, a later session: the same again, drawn after the third
+LATER_DRAWS = (SECOND_DRAW, THIRD_DRAW, FOURTH_DRAW)
 DISTRACTORS = 560
 TEST_SHARE = 0.4
 MIN_BYTES, MAX_BYTES = 1_000, 40_000  # long enough to ask two questions of, short enough to read whole
@@ -40,24 +41,15 @@ def main(root: Path) -> None:
     sources = [p for p in files if p.relative_to(root).parts[0] in CASE_FOLDERS
                and MIN_BYTES <= p.stat().st_size <= MAX_BYTES]
     chosen = rng.sample(sources, CASE_DOCUMENTS)
-    taken = set(chosen)
-    distractors = rng.sample([p for p in files if p not in taken], DISTRACTORS)
+    distractors = rng.sample([p for p in files if p not in set(chosen)], DISTRACTORS)
     tests = set(rng.sample(chosen, round(TEST_SHARE * CASE_DOCUMENTS)))
-    listed = taken | set(distractors)
-    more = rng.sample([p for p in sources if p not in listed], SECOND_DRAW)
-    tests |= set(rng.sample(more, round(TEST_SHARE * SECOND_DRAW)))
-    chosen += more
-    taken |= set(more)
-    listed |= set(more)
-    third = rng.sample([p for p in sources if p not in listed], THIRD_DRAW)
-    tests |= set(rng.sample(third, round(TEST_SHARE * THIRD_DRAW)))
-    chosen += third
-    taken |= set(third)
-    listed |= set(third)
-    fourth = rng.sample([p for p in sources if p not in listed], FOURTH_DRAW)
-    tests |= set(rng.sample(fourth, round(TEST_SHARE * FOURTH_DRAW)))
-    chosen += fourth
-    taken |= set(fourth)
+    listed = set(chosen) | set(distractors)
+    for size in LATER_DRAWS:  # each drawn from the documents no earlier draw listed, its test share likewise
+        drawn = rng.sample([p for p in sources if p not in listed], size)
+        tests |= set(rng.sample(drawn, round(TEST_SHARE * size)))
+        chosen += drawn
+        listed |= set(drawn)
+    taken = set(chosen)
     for path in sorted(chosen + distractors):
         role = "test" if path in tests else "dev" if path in taken else "distractor"
         print(f"{path.relative_to(root).with_suffix('').as_posix()}\t{role}")
