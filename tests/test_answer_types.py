@@ -3,7 +3,7 @@ that holds the answer from the one that only sounds like it (tests generated fro
 
 import pytest
 
-from app.answer.answer_types import ANSWER_TYPES, amount_asked, answer_type
+from app.answer.answer_types import ANSWER_TYPES, amount_asked, answer_type, asked_clause
 from app.answer.question import QuestionProfile
 from app.terms import TermStats
 
@@ -28,6 +28,25 @@ def test_each_row_check_holds_its_answer_and_not_the_adjacent_detail(row, questi
 def test_every_row_has_examples_and_the_last_row_takes_every_question():
     assert all(row.examples for row in ANSWER_TYPES)
     assert ANSWER_TYPES[-1].name == "description" and answer_type("Tell me about it.").name == "description"
+
+
+@pytest.mark.parametrize("question, asked", [
+    ("According to Biden's 2021 proclamation, who was appointed to the post?", "who was appointed to the post?"),
+    ("Under the March 2025 order, when does a tariff expire?", "when does a tariff expire?"),
+    # a question word in the leading clause: the question starts there
+    ("On what date did the Senate confirm Ann Lee, whom Biden nominated?",
+     "On what date did the Senate confirm Ann Lee, whom Biden nominated?"),
+    ("Who signed it?", "Who signed it?"),
+])
+def test_a_leading_clause_that_names_the_source_is_not_the_question(question, asked):
+    assert asked_clause(question) == asked
+
+
+def test_a_time_counted_from_an_event_answers_when_but_not_on_what_date():
+    stats = TermStats(["The tariff expires 1 year after the date on which it was imposed.", "the order"])
+    sentence = "The tariff expires 1 year after the date on which it was imposed."
+    assert QuestionProfile.build("When does the tariff expire?", stats).holds_answer_type(sentence, stats)
+    assert not QuestionProfile.build("On what date does the tariff expire?", stats).holds_answer_type(sentence, stats)
 
 
 @pytest.mark.parametrize("question, amount", [

@@ -6,6 +6,7 @@ from app.answer.extractive import is_dated_heading
 from app.answer.lexicon import (
     NUMBER_WORDS,
     QUANTITY,
+    RELATIVE_TIME,
     countries_in,
     documents_dated,
     name_phrases,
@@ -234,3 +235,14 @@ def test_countries_are_found_under_their_names_and_nationalities(text, country):
 ])
 def test_a_nationality_names_its_country(a, b, same):
     assert same_country(a, b) is same
+
+
+@pytest.mark.parametrize("text, relative", [
+    ("The tariff expires 1 year after the date of this order.", True),
+    ("Report within 180 days of the date of this order.", True),
+    ("The Secretary shall act ninety days following the review.", True),
+    ("The plan runs for 2 years.", False),  # a duration, counted from nothing
+    ("In the days after the storm, aid arrived.", False),  # no number of days
+])
+def test_a_time_counted_from_an_event(text, relative):
+    assert bool(RELATIVE_TIME.search(text)) == relative

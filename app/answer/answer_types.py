@@ -4,13 +4,16 @@ Each row has the question forms that ask for it, the check that a sentence holds
 example questions with a sentence that holds the answer and one that only sounds like it
 (tests/test_answer_types.py is generated from them). A question takes the first row whose forms it
 matches; the last row, "description", takes every other question and checks nothing. The words the
-forms are built from are data (app/answer/lexicon.toml, [questions]).
+forms are built from are data (app/answer/lexicon.toml, [questions]). The forms are matched against the
+question without a leading clause that only names its source (`asked_clause`: "According to the 2021
+proclamation, who was appointed ...?" asks "who was appointed ...?").
 
 The checks are features of the fitted model (app.answer.features: `type_basic` is the row's kind at
 all, `type_specific` the row's check), never vetoes. What "specific" means per row:
 - person: a person the question does not name, not one named only with another office;
 - date: a date the question does not already state (inside the time frame it sets or not: that is the
-  feature `dates_outside_frame`);
+  feature `dates_outside_frame`), or for a "when" question a time counted from an event ("1 year after
+  the date of this order");
 - amount: a number stating the asked kind of amount (money, a proportion);
 - count: a number that counts what "how many" counts;
 - number: a quantity (not a year, a section number or a code such as "H20"), or for "the number of the
@@ -31,7 +34,16 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from app.answer.headings import PUBLICATION
-from app.answer.lexicon import DATE_MENTION, QUANTITY, WORDS, countries_in, people_in, same_country, us_states_in
+from app.answer.lexicon import (
+    DATE_MENTION,
+    QUANTITY,
+    RELATIVE_TIME,
+    WORDS,
+    countries_in,
+    people_in,
+    same_country,
+    us_states_in,
+)
 from app.answer.specifics import counted_terms, counts, people_with_other_titles, states_new_date
 from app.terms import TermStats, content_terms, related
 
@@ -99,9 +111,24 @@ NAME_PATTERN = re.compile(rf"(?:(?<![.!?]\s)|{_NAME_GOES_ON})(?<!^)\b[A-Z][a-zA-
 DESCRIPTIVE = re.compile(r"-[a-z]")  # "AI-driven", "China-based": a capitalised adjective, not a name
 
 
+WH_WORD = r"\b(?:who|whom|whose|where|when|what|which|how)\b"
+# "According to Biden's 2021 proclamation, who was appointed ...?": a clause naming the source, then the
+# question. The clause holds no question word ("On what date did the Senate confirm X, whom Biden
+# nominated ...?" asks for a date, not a person). Until 2026-12-07 the forms that must start a question
+# missed such questions, typed "description" (15 dev and 9 test questions).
+FRAMING = re.compile(rf"^(?:(?!{WH_WORD})[^?])+?,\s+(?={WH_WORD})", re.I)
+WHEN_ASKED = re.compile(r"^\s*when\b", re.I)
+
+
+def asked_clause(question: str) -> str:
+    """The question without a leading clause that only names its source: the forms of the table that
+    must start a question ("who ...", "when ...") are matched against this."""
+    return FRAMING.sub("", question.strip(), count=1)
+
+
 def broad_kind(question: str) -> str | None:
     """"date", "number" or "name": the broad kind of answer asked for, or None."""
-    q = question.lower().strip()
+    q = asked_clause(question).lower()
     if DATE_FORMS.search(q):
         return "date"
     if PUBLICATION.search(q) or NUMBER_FORMS.search(q):
@@ -166,7 +193,12 @@ def holds_date(profile: QuestionProfile, text: str, stats: TermStats) -> bool:
     """A date the question does not state. Whether it falls in the question's time frame is a feature of
     its own (`dates_outside_frame`): "in May 2024" may date the asked event or another one ("the tornadoes
     that led Biden to approve a declaration in May 2024": March 14)."""
-    return states_new_date(profile.text, text, framed=False)
+    return states_new_date(profile.text, text, framed=False) or _counted_from_event(profile, text)
+
+
+def _counted_from_event(profile: QuestionProfile, text: str) -> bool:
+    """"When does the tariff expire?" is answered by "1 year after the date ...": a time counted from an event."""
+    return bool(WHEN_ASKED.match(asked_clause(profile.text)) and RELATIVE_TIME.search(text))
 
 
 def holds_quantity(profile: QuestionProfile, text: str, stats: TermStats) -> bool:
@@ -250,7 +282,7 @@ def _abbreviates(word: str, question_words: list[str]) -> bool:
 # ---- the basic kinds: does a sentence hold such an answer at all?
 
 def basic_date(profile: QuestionProfile, text: str, stats: TermStats) -> bool:
-    return bool(DATE_MENTION.search(text))
+    return bool(DATE_MENTION.search(text)) or _counted_from_event(profile, text)
 
 
 def basic_person(profile: QuestionProfile, text: str, stats: TermStats) -> bool:
@@ -294,6 +326,8 @@ ANSWER_TYPES: tuple[AnswerType, ...] = (
          "In April 2025, the President signed the order."),
         ("In what year did the government issue its semiconductor policy?", "The policy was issued in 2014.",
          "The government issued a semiconductor policy."),
+        ("Under the March 2025 order, when does a tariff on a country expire?",
+         "The tariff expires 1 year after the date on which it was imposed.", "The tariff on a country expires."),
     )),
     AnswerType("amount", lambda q, kind: kind == "number" and amount_asked(q) is not None, holds_amount, holds_quantity, (
         ("How much did the helicopter cost to build?", "The helicopter cost $85 million to build.",
@@ -340,6 +374,8 @@ ANSWER_TYPES: tuple[AnswerType, ...] = (
          "The agency was appointed to coordinate the recovery."),
         ("Who will lead the delegation?", "Mr. Maona M. Ngwira will lead the delegation.",
          "The delegation will be led by an official of the agency."),
+        ("According to the State Department's notice, who will lead the delegation?",
+         "Mr. Maona M. Ngwira will lead the delegation.", "The delegation will be led by an official of the agency."),
     )),
     AnswerType("description", lambda q, kind: True, holds_anything, basic_none, (
         ("What does the order direct agencies to do?", "The order directs agencies to review funding.", ""),
@@ -351,4 +387,5 @@ BY_NAME = {row.name: row for row in ANSWER_TYPES}
 def answer_type(question: str) -> AnswerType:
     """The first row of the table the question asks for ("description" when none)."""
     kind = broad_kind(question)
-    return next(row for row in ANSWER_TYPES if row.asks(question, kind))
+    asked = asked_clause(question)
+    return next(row for row in ANSWER_TYPES if row.asks(asked, kind))

@@ -69,6 +69,9 @@ MONTH = re.compile(r"\b(" + "|".join(MONTHS) + r")\b")
 DATE_MENTION = re.compile(
     rf"\b(?:(?P<day1>\d{{1,2}})\s+)?(?P<month>{_MONTH})\b(?:\s+(?P<day2>\d{{1,2}})(?:st|nd|rd|th)?\b)?"
     rf"(?:,?\s+(?P<year1>(?:19|20)\d\d)\b)?|\b(?P<year2>(?:19|20)\d\d)\b|\b(?P<numeric>\d{{1,2}}/\d{{1,2}}/\d{{2,4}})\b")
+# "1 year after", "within 180 days of": a time stated from another event (a deadline, an expiry)
+RELATIVE_TIME = re.compile(rf"\b(?:\d[\d,]*|{NUMBER_WORD_PATTERN})\s+(?:calendar\s+|business\s+)?(?:days?|weeks?|months?|years?)"
+                           r"\s+(?:after|before|from|following|of)\b", re.I)
 # "which day in April 2025", "when during 2019": the time frame a date falls within
 _FRAME = re.compile(r"\b(?:in|during|of|within)\s+(?:early\s+|late\s+|mid-?\s*)?$", re.I)
 

@@ -22,6 +22,7 @@ from app.answer.answer_types import (
     AnswerType,
     amount_asked,
     answer_type,
+    asked_clause,
     broad_kind,
     countries_wanted,
     institution_wanted,
@@ -100,14 +101,15 @@ class QuestionProfile:
         keys |= _unused_keys(question, weights, stats, whole_word)
         numbers = re.findall(r"(?<![\w.])\d[\d,.]*\d|(?<![\w.])\d", question)
         kind = broad_kind(question)
-        person = PERSON_FORMS.search(question)
-        authoring = asks_about_authoring(question, kind)
+        asked = asked_clause(question)  # without a leading "According to X, "
+        person = PERSON_FORMS.search(asked)
+        authoring = asks_about_authoring(asked, kind)
         sequence = content_term_sequence(question)
         return cls(question, weights, keys & set(weights), answer_type(question), kind, words(question), numbers,
                    nationalities_committed(name_phrases(question, stats.is_name), stats.uses), countries_wanted(question),
                    institution_wanted(question), asked_title(person.group(0)) if person else None,
                    counted_terms(question) if kind == "number" else set(),
-                   None if authoring else asked_action(question),
+                   None if authoring else asked_action(asked),
                    amount_asked(question) if kind == "number" else None,
                    authoring, set(zip(sequence, sequence[1:])),
                    any(not stats.uses(number) for number in numbers), kind_words(question),
