@@ -179,11 +179,12 @@ def cross_validate(questions: list[Question]):
             held = [i for i, f in enumerate(assignment) if f == fold]
             for i, outcome in zip(held, outcomes([questions[i] for i in held], weights, intercept)):
                 results[i] = outcome
-        raw = np.array([figures(results, t)[OBJECTIVE] for t in THRESHOLDS])
+        per_threshold = [figures(results, t) for t in THRESHOLDS]
+        raw = np.array([f[OBJECTIVE] for f in per_threshold])
         # The share of cases right is a step function of the threshold and flat near its top: a lone
         # peak between two cases is noise. Thresholds are compared by their neighbourhood's mean.
         smooth = np.convolve(np.pad(raw, SMOOTHING, mode="edge"), np.ones(2 * SMOOTHING + 1) / (2 * SMOOTHING + 1), "valid")
-        allowed = np.array([figures(results, t)["false_abstention"] <= MAX_FALSE_ABSTENTION for t in THRESHOLDS])
+        allowed = np.array([f["false_abstention"] <= MAX_FALSE_ABSTENTION for f in per_threshold])
         smooth = np.where(allowed, smooth, -1.0)
         top = float(smooth.max())
         tied = THRESHOLDS[smooth >= top - 1e-9]
