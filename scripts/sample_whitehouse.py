@@ -41,9 +41,10 @@ def main(root: Path) -> None:
     sources = [p for p in files if p.relative_to(root).parts[0] in CASE_FOLDERS
                and MIN_BYTES <= p.stat().st_size <= MAX_BYTES]
     chosen = rng.sample(sources, CASE_DOCUMENTS)
-    distractors = rng.sample([p for p in files if p not in set(chosen)], DISTRACTORS)
+    listed = set(chosen)
+    distractors = rng.sample([p for p in files if p not in listed], DISTRACTORS)
     tests = set(rng.sample(chosen, round(TEST_SHARE * CASE_DOCUMENTS)))
-    listed = set(chosen) | set(distractors)
+    listed |= set(distractors)
     for size in LATER_DRAWS:  # each drawn from the documents no earlier draw listed, its test share likewise
         drawn = rng.sample([p for p in sources if p not in listed], size)
         tests |= set(rng.sample(drawn, round(TEST_SHARE * size)))

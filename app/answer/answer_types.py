@@ -198,7 +198,7 @@ def holds_date(profile: QuestionProfile, text: str, stats: TermStats) -> bool:
 
 def _counted_from_event(profile: QuestionProfile, text: str) -> bool:
     """"When does the tariff expire?" is answered by "1 year after the date ...": a time counted from an event."""
-    return bool(WHEN_ASKED.match(asked_clause(profile.text)) and RELATIVE_TIME.search(text))
+    return profile.asks_when and bool(RELATIVE_TIME.search(text))
 
 
 def holds_quantity(profile: QuestionProfile, text: str, stats: TermStats) -> bool:

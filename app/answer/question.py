@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from app.answer.answer_types import (
     PERSON_FORMS,
     REFERENCE_NUMBER_ASKED,
+    WHEN_ASKED,
     AnswerType,
     amount_asked,
     answer_type,
@@ -87,6 +88,7 @@ class QuestionProfile:
     kind_words: set[str] = field(default_factory=set)  # "which executive order": the kind's terms (answer_types)
     reference_number: bool = False  # "the number of the executive order": the number naming it (answer_types)
     months: list[tuple[int, int | None]] = field(default_factory=list)  # (year, month) of each document's date it states
+    asks_when: bool = False  # "when ...?", past a leading source clause: a time counted from an event answers it
 
     @classmethod
     def build(cls, question: str, stats: TermStats,
@@ -113,7 +115,8 @@ class QuestionProfile:
                    amount_asked(question) if kind == "number" else None,
                    authoring, set(zip(sequence, sequence[1:])),
                    any(not stats.uses(number) for number in numbers), kind_words(question),
-                   bool(REFERENCE_NUMBER_ASKED.search(question)), documents_dated(question))
+                   bool(REFERENCE_NUMBER_ASKED.search(question)), documents_dated(question),
+                   bool(WHEN_ASKED.match(asked)))
 
     @property
     def asks_a_kind(self) -> bool:
