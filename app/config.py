@@ -107,8 +107,8 @@ class Settings(BaseSettings):
     )
     encoder_remembered_texts: int = Field(
         8192, ge=0, le=1_000_000, description="Vectors of recent queries and answer sentences the int8 encoder keeps "
-        "per process, by text (0 = none; ~1.6 KB each): the sentences of often-retrieved passages are not encoded "
-        "again for every question."
+        "per process, by text (0 = none; ~1.6 KB each, ~30 KB for the answerer's quotes and questions, which keep "
+        "their token vectors too): the sentences of often-retrieved passages are not encoded again for every question."
     )
     model_cache_dir: Path = Field(
         Path.home() / ".cache" / "ragqa", description="Where the int8 copy of the model and the lexical index caches of Chroma servers are kept."

@@ -34,12 +34,14 @@ class Embedder:
     """Unit vectors for texts, plus what sizing and bookkeeping need to know about the model."""
 
     def __init__(self, name: str, dimension: int, max_tokens: int, counting_tokenizer,
-                 encode: Callable[[list[str]], np.ndarray], child_recipe: tuple | None = None):
+                 encode: Callable[[list[str]], np.ndarray], encode_with_tokens: Callable[[list[str], bool], list],
+                 child_recipe: tuple | None = None):
         self.name = name  # recorded in the index: model and backend
         self.dimension = dimension
         self.max_tokens = max_tokens
         self._counting = counting_tokenizer
         self._encode = encode
+        self._encode_with_tokens = encode_with_tokens  # texts, remember -> app.quantized.Encoded per text
         # what opens the same encoder in another process (app.encoder_process); None: it cannot be
         self.child_recipe = child_recipe
 
@@ -60,6 +62,14 @@ class Embedder:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
         return np.asarray(self._encode(list(texts), remember), dtype=np.float32)
+
+    def embed_with_tokens(self, texts: list[str], remember: bool = False) -> tuple[np.ndarray, list]:
+        """Unit vectors of `texts` and each text's word pieces in context (app.quantized.TokenVectors);
+        the int8 backend gives both from one run of the model per text."""
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32), []
+        encoded = self._encode_with_tokens(list(texts), remember)
+        return np.stack([e.vector for e in encoded]).astype(np.float32, copy=False), [e.tokens for e in encoded]
 
     def embed_query(self, text: str) -> list[float]:
         return self.embed_texts([text], remember=True)[0].tolist()
@@ -129,20 +139,39 @@ def _load(folder: str, backend: str, batch_size: int, cache_dir: str, threads: i
     counting.no_truncation()
     counting.no_padding()
     if backend == "torch":
-        from sentence_transformers import SentenceTransformer
-
-        model = SentenceTransformer(folder, device="cpu")
-
-        def encode(texts: list[str], remember: bool = False) -> np.ndarray:  # the fp32 baseline: no cache
-            return model.encode(texts, batch_size=batch_size, normalize_embeddings=True, convert_to_numpy=True,
-                                show_progress_bar=False)
-        return Embedder(model_name, model.get_embedding_dimension(), model.max_seq_length, counting, encode)
+        return _torch_embedder(folder, model_name, batch_size, counting, Tokenizer.from_file(str(path / "tokenizer.json")))
     from app.quantized import QUANTIZATION, open_quantized_encoder
 
     encoder = open_quantized_encoder(path, Path(cache_dir), model_name, Tokenizer.from_file(str(path / "tokenizer.json")),
                                      max_tokens, threads, remembered)
     return Embedder(f"{model_name}/onnx-{QUANTIZATION}", dimension, max_tokens, counting, encoder.embed_texts,
+                    encoder.encode,
                     child_recipe=(str(encoder.onnx_file), str(path / "tokenizer.json"), max_tokens, threads))
+
+
+def _torch_embedder(folder: str, model_name: str, batch_size: int, counting, splitting) -> Embedder:
+    """The fp32 baseline through sentence-transformers (no cache). Its token vectors are the model's
+    `token_embeddings` output; their offsets come from the same tokenizer, truncated as the model truncates."""
+    from sentence_transformers import SentenceTransformer
+
+    from app.quantized import Encoded, token_vectors
+
+    model = SentenceTransformer(folder, device="cpu")
+    splitting.enable_truncation(max_length=model.max_seq_length)
+    splitting.no_padding()
+
+    def encode(texts: list[str], remember: bool = False) -> np.ndarray:
+        return model.encode(texts, batch_size=batch_size, normalize_embeddings=True, convert_to_numpy=True,
+                            show_progress_bar=False)
+
+    def encode_with_tokens(texts: list[str], remember: bool = False) -> list[Encoded]:
+        hidden = model.encode(texts, batch_size=batch_size, output_value="token_embeddings", show_progress_bar=False)
+        found = []
+        for vector, tokens, encoding in zip(encode(texts), hidden, splitting.encode_batch(texts)):
+            found.append(Encoded(vector, token_vectors(tokens.cpu().numpy(), encoding.offsets, encoding.special_tokens_mask)))
+        return found
+
+    return Embedder(model_name, model.get_embedding_dimension(), model.max_seq_length, counting, encode, encode_with_tokens)
 
 
 def load_embedder(settings: Settings) -> Embedder:

@@ -31,6 +31,7 @@ import os
 import tempfile
 import threading
 from collections import OrderedDict
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -81,7 +82,9 @@ class QuantizedEncoder:
         # answer's CPU time. (Not functools.lru_cache: texts already kept must be found before the rest
         # are handed to the threads, and it cannot be asked what it holds.) The lock guards the dict's
         # order only; encoding runs outside it.
-        self._kept: OrderedDict[str, np.ndarray] = OrderedDict()
+        # A text encoded with its token vectors (`encode`: the answerer's questions and quotes) keeps them
+        # too, float16, ~30 KB for a sentence of 40 word pieces.
+        self._kept: OrderedDict[str, Encoded] = OrderedDict()
         self._keep = remembered
         self._kept_lock = threading.Lock()
 
@@ -90,41 +93,90 @@ class QuantizedEncoder:
         `remember`: use and keep vectors in the bounded store of recent texts."""
         if not texts:
             return np.zeros((0, 0), dtype=np.float32)
+        return np.stack([encoded.vector for encoded in self._encoded(texts, remember, tokens=False)])
+
+    def encode(self, texts: list[str], remember: bool = False) -> list[Encoded]:
+        """Each text's vector and token vectors, in input order (`remember` as for embed_texts)."""
+        return self._encoded(texts, remember, tokens=True)
+
+    def _encoded(self, texts: list[str], remember: bool, tokens: bool) -> list[Encoded]:
         remember = remember and self._keep > 0
-        found = self._recall(texts) if remember else {}
+        found = self._recall(texts, tokens) if remember else {}
         missing = list(dict.fromkeys(text for text in texts if text not in found))
-        if self.threads == 1 or len(missing) <= 1:
-            fresh = [self._encode_text(text) for text in missing]
-        else:  # longest first, so the last text to start is a short one and the threads finish together
-            missing.sort(key=len, reverse=True)
-            fresh = list(_pool(self.threads).map(self._encode_text, missing))
-        encoded = dict(zip(missing, fresh))
+        encoded = dict(zip(missing, self._map(self._encode_with_tokens if tokens else self._encode_text, missing)))
         found.update(encoded)
         if remember:
             self._keep_all(encoded)
-        return np.stack([found[text] for text in texts])
+        return [found[text] for text in texts]
 
-    def _recall(self, texts: list[str]) -> dict[str, np.ndarray]:
+    def _map(self, encode, texts: list[str]) -> list[Encoded]:
+        """encode(text) for each of `texts` (distinct), in their order."""
+        if self.threads == 1 or len(texts) <= 1:
+            return [encode(text) for text in texts]
+        # longest first, so the last text to start is a short one and the threads finish together
+        ordered = sorted(texts, key=len, reverse=True)
+        done = dict(zip(ordered, _pool(self.threads).map(encode, ordered)))
+        return [done[text] for text in texts]
+
+    def _recall(self, texts: list[str], tokens: bool) -> dict[str, Encoded]:
+        """Kept encodings of `texts` (with token vectors, when `tokens`), marked as recently used."""
         with self._kept_lock:
-            found = {text: self._kept[text] for text in texts if text in self._kept}
+            found = {text: self._kept[text] for text in texts
+                     if text in self._kept and (self._kept[text].tokens is not None or not tokens)}
             for text in found:
                 self._kept.move_to_end(text)
         return found
 
-    def _keep_all(self, vectors: dict[str, np.ndarray]) -> None:
+    def _keep_all(self, encoded: dict[str, Encoded]) -> None:
         with self._kept_lock:
-            self._kept.update(vectors)
+            self._kept.update(encoded)
             while len(self._kept) > self._keep:
                 self._kept.popitem(last=False)
 
-    def _encode_text(self, text: str) -> np.ndarray:
+    def _run(self, text: str):
+        """The tokenizer's encoding of `text` and the model's last hidden state (tokens x dimension)."""
         encoding = self.tokenizer.encode(text)
         feeds = {"input_ids": np.array([encoding.ids], dtype=np.int64),
                  "token_type_ids": np.array([encoding.type_ids], dtype=np.int64)}
-        pooled = self.session.run(None, feeds)[0][0].mean(axis=0)  # one text, no padding: the mean over tokens
-        vector = (pooled / max(float(np.linalg.norm(pooled)), 1e-12)).astype(np.float32)
-        vector.flags.writeable = False  # a kept vector is shared by every caller
-        return vector
+        return encoding, self.session.run(None, feeds)[0][0]
+
+    def _encode_text(self, text: str) -> Encoded:
+        return Encoded(_pooled(self._run(text)[1]), None)
+
+    def _encode_with_tokens(self, text: str) -> Encoded:
+        encoding, hidden = self._run(text)
+        return Encoded(_pooled(hidden), token_vectors(hidden, encoding.offsets, encoding.special_tokens_mask))
+
+
+@dataclass(frozen=True)
+class TokenVectors:
+    """A text's word pieces as the model reads them in context: character spans in the text and unit
+    vectors (the model's last hidden state, the [CLS] and [SEP] pieces left out)."""
+
+    offsets: np.ndarray  # (pieces, 2)
+    vectors: np.ndarray  # (pieces, dimension), float16: kept for many texts, and cosines need no more
+
+
+@dataclass(frozen=True)
+class Encoded:
+    vector: np.ndarray  # the text's unit vector (mean over its pieces)
+    tokens: TokenVectors | None  # None: only the vector was asked for (embed_texts)
+
+
+def _pooled(hidden: np.ndarray) -> np.ndarray:
+    pooled = hidden.mean(axis=0)  # one text, no padding: the mean over tokens
+    vector = (pooled / max(float(np.linalg.norm(pooled)), 1e-12)).astype(np.float32)
+    vector.flags.writeable = False  # a kept vector is shared by every caller
+    return vector
+
+
+def token_vectors(hidden: np.ndarray, offsets, special_mask) -> TokenVectors:
+    """TokenVectors of one text from its hidden states and its tokenizer's offsets and special-token mask."""
+    keep = ~np.asarray(special_mask, dtype=bool)
+    rows = np.asarray(hidden, dtype=np.float32)[keep]
+    rows = rows / np.maximum(np.linalg.norm(rows, axis=1, keepdims=True), 1e-12)
+    spans = np.asarray(offsets, dtype=np.int64).reshape(-1, 2)[keep]
+    return TokenVectors(spans, rows.astype(np.float16))
 
 
 @functools.cache

@@ -30,6 +30,16 @@ def test_unit_vectors_of_the_model_dimension(embedder):
     assert embedder.max_tokens == 256
 
 
+def test_token_vectors_come_with_the_vectors_from_the_same_run(embedder):
+    vectors, pieces = embedder.embed_with_tokens(TEXTS)
+    assert np.allclose(vectors, embedder.embed_texts(TEXTS), atol=1e-5)
+    for text, tokens in zip(TEXTS, pieces):
+        words = [text[a:b] for a, b in tokens.offsets]
+        assert "".join(words) == text.replace(" ", "")  # every piece, in order, no [CLS] or [SEP]
+        assert tokens.vectors.shape == (len(words), 384)
+    assert embedder.embed_with_tokens([])[0].shape == (0, 384)
+
+
 def test_llama_index_sees_the_same_vectors(embedder):
     query = embedder.llama.get_query_embedding(TEXTS[0])
     assert np.allclose(query, embedder.embed_texts([TEXTS[0]])[0], atol=1e-5)

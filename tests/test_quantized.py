@@ -148,3 +148,27 @@ def test_onnx_runtime_keeps_no_device_id_and_sends_no_telemetry(tmp_path):
     done = subprocess.run([sys.executable, "-c", TELEMETRY_PROBE], env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+def test_token_vectors_agree_with_the_pytorch_model_piece_by_piece(encoder, quantized_settings):
+    torch_settings = quantized_settings.model_copy(update={"embed_backend": "torch"})
+    reference = load_embedder(torch_settings).embed_with_tokens(SENTENCES)[1]
+    for text, mine, theirs in zip(SENTENCES, encoder.encode(SENTENCES), reference):
+        assert np.array_equal(mine.tokens.offsets, theirs.offsets)  # the same pieces, [CLS] and [SEP] left out
+        assert mine.tokens.offsets[0, 0] == 0 and mine.tokens.offsets[-1, 1] == len(text)
+        agreement = (mine.tokens.vectors.astype(np.float32) * theirs.vectors.astype(np.float32)).sum(axis=1)
+        assert agreement.min() > 0.95, agreement.min()
+        assert np.allclose(np.linalg.norm(mine.tokens.vectors.astype(np.float32), axis=1), 1.0, atol=1e-2)
+        assert np.array_equal(mine.vector, encoder.embed_texts([text])[0])  # the same run gives the vector
+
+
+def test_a_text_kept_without_token_vectors_is_encoded_again_when_they_are_asked_for(quantized_settings):
+    keeping = _open(quantized_settings, remembered=4)
+    keeping.session = counting = CountingSession(keeping.session)
+    vector = keeping.embed_texts(SENTENCES[:1], remember=True)[0]
+    assert counting.runs == 1
+    first = keeping.encode(SENTENCES[:1], remember=True)[0]
+    assert counting.runs == 2 and first.tokens is not None and np.array_equal(first.vector, vector)
+    again = keeping.encode(SENTENCES[:1], remember=True)[0]
+    keeping.embed_texts(SENTENCES[:1], remember=True)  # a kept text with token vectors serves vectors too
+    assert counting.runs == 2 and again is first
