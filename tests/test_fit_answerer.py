@@ -1,10 +1,12 @@
 """scripts/fit_answerer.py: the conditional logit learns which candidate answers and when to abstain, the
 folds keep a document's cases together, the figures count what they say, and the penalty chosen is the
-weakest of those within a case of the best."""
+weakest of those within a case of the best, and false-premise variants are made, trained on and never scored."""
 
 import numpy as np
+import pytest
 
-from scripts.fit_answerer import Question, choose_penalty, figures, fit, folds, outcomes
+from scripts import fit_answerer
+from scripts.fit_answerer import Question, choose_penalty, figures, fit, folds, outcomes, premise_variant
 
 
 def _questions(count: int, rng: np.random.Generator) -> list[Question]:
@@ -54,3 +56,43 @@ def test_the_weakest_penalty_within_a_case_of_the_best_is_kept():
     assert choose_penalty(scored, 716)[1] == 0.0003  # one case of 716 apart: tied
     assert choose_penalty(scored, 10_000)[1] == 0.001  # the same gap is ten cases of 10,000: not tied
     assert choose_penalty(list(reversed(scored)), 716)[1] == 0.0003  # whatever the order tried
+
+
+@pytest.mark.parametrize("question, stated, variant", [
+    ("What did Biden's 2022 proclamation designate?", {"2022", "2025"},
+     "What did Biden's 2028 proclamation designate?"),  # 2028: the first year 6 or more later no passage states
+    ("What did the 2020 order direct between 2020 and 2021?", {"2020"}, "What did the 2026 order direct between 2020 and 2021?"),
+    ("How many packages were selected?", set(), None),  # no year: no variant
+    ("What did the order of 1999 say?", {str(year) for year in range(2005, 2029)}, None),  # every later year stated
+])
+def test_a_false_premise_variant_moves_a_year_to_one_no_passage_states(question, stated, variant):
+    assert premise_variant(question, stated.__contains__) == variant
+
+
+def test_false_premise_variants_are_trained_on_and_never_scored(monkeypatch):
+    """cross_validate scores only the real dev cases: a variant's outcome never reaches the figures."""
+    rng = np.random.default_rng(3)
+    real = _questions(60, rng)
+    made_up = [Question(f"{q.case_id}#premise", q.group, False, rng.normal(0.0, 0.3, size=(4, 2)), np.zeros(4),
+                        premise=True) for q in real if q.answerable]
+    scored_counts = []
+    original = outcomes
+
+    def counting(questions, weights, intercept):
+        assert not any(q.premise for q in questions)
+        scored_counts.append(len(questions))
+        return original(questions, weights, intercept)
+
+    trained_on = []
+    original_fit = fit
+
+    def recording(questions, penalty):
+        trained_on.append(sum(q.premise for q in questions))
+        return original_fit(questions, penalty)
+
+    monkeypatch.setattr(fit_answerer, "outcomes", counting)
+    monkeypatch.setattr(fit_answerer, "fit", recording)
+    monkeypatch.setattr(fit_answerer, "PENALTIES", (0.001,))
+    fit_answerer.cross_validate(real + made_up)
+    assert sum(scored_counts) == len(real)  # every real case scored once, out of fold
+    assert all(count > 0 for count in trained_on)  # each fold's fit saw variants of the other folds' documents

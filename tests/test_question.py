@@ -2,7 +2,7 @@
 
 import pytest
 
-from app.answer.question import FOCUS, QuestionProfile
+from app.answer.question import FOCUS, QuestionProfile, question_word_spans
 from app.config import Settings
 from app.embedding import load_embedder
 from app.terms import TermStats
@@ -91,3 +91,16 @@ def test_a_common_word_the_corpus_never_uses_is_no_premise_but_a_rare_one_is():
     assert "decid" not in profile.keys and {"malaysia", "huawei"} <= profile.keys
     assert "decid" in QuestionProfile.build("What did Malaysia decide about Huawei chips?", stats).keys
     assert "kirin" in QuestionProfile.build("What did Malaysia say about kirin chips?", stats, whole_word).keys
+
+
+@pytest.mark.parametrize("question, asked_with", [
+    ("When did the Commerce Department warn about Ascend chips?", ["When"]),
+    ("According to Biden's 2021 proclamation, who was appointed?", ["who"]),
+    ("How much did the program cost, and which agency paid?", ["How", "which"]),
+    ("Name the official who signed the order.", ["who"]),  # a question word anywhere: it points at the asked
+    ("List the counties named in the declaration.", ["List"]),  # no question word: the first word
+    ("", []),
+])
+def test_the_words_a_question_asks_with_are_found(question, asked_with):
+    """question_word_spans: the spans whose model vectors the question_word feature reads."""
+    assert [question[a:b] for a, b in question_word_spans(question)] == asked_with

@@ -19,11 +19,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from app.answer.features import length_feature, matrix, relative_features
+from app.answer.features import length_feature, matrix, pieces_at, question_word_match, relative_features
 from app.answer.headings import authoring_terms, byline_blocks, is_heading
 from app.answer.lexicon import DATE_MENTION
 from app.answer.model import AnswerModel, load_model
-from app.answer.question import QuestionProfile
+from app.answer.question import QuestionProfile, question_word_spans
 from app.embedding import Embedder
 from app.schema import Citation, Passage
 from app.sentences import LIST_ITEM, sentence_spans
@@ -123,10 +123,15 @@ class ExtractiveAnswerer:
         candidates.sort(key=lambda c: c.features["words"] + 0.5 * c.features["context"] + 0.3 * c.features["rank"],
                         reverse=True)
         shortlist = candidates[: self.rerank_sentences]
-        vectors = np.asarray(self.encoder.embed_texts([question] + [c.as_read for c in shortlist], remember=True))
-        for candidate, vector in zip(shortlist, vectors[1:]):
+        vectors, pieces = self.encoder.embed_with_tokens([question] + [c.text for c in shortlist], remember=True)
+        as_read = self.encoder.embed_texts([c.as_read for c in shortlist], remember=True)
+        asking = pieces_at(pieces[0], question_word_spans(question))
+        for candidate, vector, quote in zip(shortlist, as_read, pieces[1:]):
             candidate.vector = vector
             candidate.features["meaning"] = float(vector @ vectors[0])
+            # the quote's words as read alone: read after its title, they matched the question word less
+            # well (dev cross-validation right +0.006 against +0.010 alone, the mean of six assignments)
+            candidate.features["question_word"] = question_word_match(asking, quote.vectors)
         relative_features(shortlist)
         for candidate in shortlist:  # the asked kind of answer beside the question's own words
             candidate.features["typed_beyond_title"] = (candidate.features["type_specific"]

@@ -31,10 +31,12 @@ from app.answer.answer_types import (
     names_an_instance,
 )
 from app.answer.headings import asks_about_authoring
-from app.answer.lexicon import documents_dated, name_phrases, names_missing, nationalities_committed, numbers_in
+from app.answer.lexicon import WORDS, documents_dated, name_phrases, names_missing, nationalities_committed, numbers_in
 from app.answer.specifics import asked_action, asked_title, counted_terms, dates_outside_frame, states_action
 from app.terms import TermStats, acronyms_expanded, content_term_sequence, content_terms, related, words
 
+INTERROGATIVE = re.compile(r"\b(?:" + "|".join(WORDS["questions"]["interrogatives"]) + r")\b", re.I)
+FIRST_WORD = re.compile(r"\w+")
 KEY_TOKEN = re.compile(r"\b(\d[\d,.]*\b|[A-Z][A-Za-z’'\-]*)")
 MARKUP = re.compile(r"<[^<>]{1,500}>")
 DOCUMENT_MONTH = re.compile(r"\d{4}-\d{2}")  # an ISO date's year and month
@@ -211,3 +213,13 @@ class QuestionProfile:
         if not self.keys:
             return 0.0
         return sum(self.weights[t] for t in self.keys if t not in present) / sum(self.weights[t] for t in self.keys)
+
+
+def question_word_spans(question: str) -> list[tuple[int, int]]:
+    """Where `question` says what it asks with: its question words ("when", "how", "which"), or its first
+    word when it has none ("Name the ...", "List ...", "Did ..."). Character spans in `question` as given."""
+    spans = [match.span() for match in INTERROGATIVE.finditer(question)]
+    if not spans:
+        first = FIRST_WORD.search(question)
+        spans = [first.span()] if first else []
+    return spans
