@@ -64,8 +64,8 @@ class Embedder:
         return np.asarray(self._encode(list(texts), remember), dtype=np.float32)
 
     def embed_with_tokens(self, texts: list[str], remember: bool = False) -> tuple[np.ndarray, list]:
-        """Unit vectors of `texts` and each text's word pieces in context (app.quantized.TokenVectors);
-        the int8 backend gives both from one run of the model per text."""
+        """Unit vectors of `texts` and each text's word pieces in context (app.quantized.TokenVectors),
+        both from one run of the model."""
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32), []
         encoded = self._encode_with_tokens(list(texts), remember)
@@ -151,10 +151,11 @@ def _load(folder: str, backend: str, batch_size: int, cache_dir: str, threads: i
 
 def _torch_embedder(folder: str, model_name: str, batch_size: int, counting, splitting) -> Embedder:
     """The fp32 baseline through sentence-transformers (no cache). Its token vectors are the model's
-    `token_embeddings` output; their offsets come from the same tokenizer, truncated as the model truncates."""
+    `token_embeddings` output, pooled as the model pools them for the text's vector (one run); their
+    offsets come from the same tokenizer, truncated as the model truncates."""
     from sentence_transformers import SentenceTransformer
 
-    from app.quantized import Encoded, token_vectors
+    from app.quantized import Encoded, mean_pooled, token_vectors
 
     model = SentenceTransformer(folder, device="cpu")
     splitting.enable_truncation(max_length=model.max_seq_length)
@@ -167,8 +168,9 @@ def _torch_embedder(folder: str, model_name: str, batch_size: int, counting, spl
     def encode_with_tokens(texts: list[str], remember: bool = False) -> list[Encoded]:
         hidden = model.encode(texts, batch_size=batch_size, output_value="token_embeddings", show_progress_bar=False)
         found = []
-        for vector, tokens, encoding in zip(encode(texts), hidden, splitting.encode_batch(texts)):
-            found.append(Encoded(vector, token_vectors(tokens.cpu().numpy(), encoding.offsets, encoding.special_tokens_mask)))
+        for tokens, encoding in zip(hidden, splitting.encode_batch(texts)):
+            states = tokens.cpu().numpy()
+            found.append(Encoded(mean_pooled(states), token_vectors(states, encoding.offsets, encoding.special_tokens_mask)))
         return found
 
     return Embedder(model_name, model.get_embedding_dimension(), model.max_seq_length, counting, encode, encode_with_tokens)

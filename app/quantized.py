@@ -141,11 +141,11 @@ class QuantizedEncoder:
         return encoding, self.session.run(None, feeds)[0][0]
 
     def _encode_text(self, text: str) -> Encoded:
-        return Encoded(_pooled(self._run(text)[1]), None)
+        return Encoded(mean_pooled(self._run(text)[1]), None)
 
     def _encode_with_tokens(self, text: str) -> Encoded:
         encoding, hidden = self._run(text)
-        return Encoded(_pooled(hidden), token_vectors(hidden, encoding.offsets, encoding.special_tokens_mask))
+        return Encoded(mean_pooled(hidden), token_vectors(hidden, encoding.offsets, encoding.special_tokens_mask))
 
 
 @dataclass(frozen=True)
@@ -163,7 +163,8 @@ class Encoded:
     tokens: TokenVectors | None  # None: only the vector was asked for (embed_texts)
 
 
-def _pooled(hidden: np.ndarray) -> np.ndarray:
+def mean_pooled(hidden: np.ndarray) -> np.ndarray:
+    """A text's unit vector from its hidden states, as the model's own pooling makes it (modules.json)."""
     pooled = hidden.mean(axis=0)  # one text, no padding: the mean over tokens
     vector = (pooled / max(float(np.linalg.norm(pooled)), 1e-12)).astype(np.float32)
     vector.flags.writeable = False  # a kept vector is shared by every caller
