@@ -104,3 +104,11 @@ def test_a_common_word_the_corpus_never_uses_is_no_premise_but_a_rare_one_is():
 def test_the_words_a_question_asks_with_are_found(question, asked_with):
     """question_word_spans: the spans whose model vectors the question_word feature reads."""
     assert [question[a:b] for a, b in question_word_spans(question)] == asked_with
+
+
+def test_the_profile_keeps_the_question_words_of_the_question_as_given():
+    """Spans in the text the model reads (markup included), not in the profile's text without markup."""
+    question = "<b>Who</b> signed the order?"
+    profile = QuestionProfile.build(question, TermStats(["The President signed the order."]))
+    assert profile.asked_with == question_word_spans(question) == [(3, 6)]
+    assert "<b>" not in profile.text

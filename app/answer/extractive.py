@@ -23,7 +23,7 @@ from app.answer.features import length_feature, matrix, pieces_at, question_word
 from app.answer.headings import authoring_terms, byline_blocks, is_heading
 from app.answer.lexicon import DATE_MENTION
 from app.answer.model import AnswerModel, load_model
-from app.answer.question import QuestionProfile, question_word_spans
+from app.answer.question import QuestionProfile
 from app.embedding import Embedder
 from app.schema import Citation, Passage
 from app.sentences import LIST_ITEM, sentence_spans
@@ -125,7 +125,7 @@ class ExtractiveAnswerer:
         shortlist = candidates[: self.rerank_sentences]
         vectors, pieces = self.encoder.embed_with_tokens([question] + [c.text for c in shortlist], remember=True)
         as_read = self.encoder.embed_texts([c.as_read for c in shortlist], remember=True)
-        asking = pieces_at(pieces[0], question_word_spans(question))
+        asking = pieces_at(pieces[0], profile.asked_with)
         for candidate, vector, quote in zip(shortlist, as_read, pieces[1:]):
             candidate.vector = vector
             candidate.features["meaning"] = float(vector @ vectors[0])

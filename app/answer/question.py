@@ -91,12 +91,15 @@ class QuestionProfile:
     reference_number: bool = False  # "the number of the executive order": the number naming it (answer_types)
     months: list[tuple[int, int | None]] = field(default_factory=list)  # (year, month) of each document's date it states
     asks_when: bool = False  # "when ...?", past a leading source clause: a time counted from an event answers it
+    # where the question as given (markup and all: the text the model reads) says what it asks with
+    asked_with: list[tuple[int, int]] = field(default_factory=list)  # question_word_spans
 
     @classmethod
     def build(cls, question: str, stats: TermStats,
               whole_word: Callable[[str], bool] | None = None) -> "QuestionProfile":
         """`whole_word`: whether the model's vocabulary holds a word whole (app.embedding); a common word
         the corpus never uses is then no key term (below)."""
+        asked_with = question_word_spans(question)
         question = MARKUP.sub(" ", question)  # pasted HTML tags are not part of what is asked
         weights = stats.weights(content_terms(question))
         keys = content_terms(" ".join(m.group(0) for m in KEY_TOKEN.finditer(question) if m.start() > 0))
@@ -118,7 +121,7 @@ class QuestionProfile:
                    authoring, set(zip(sequence, sequence[1:])),
                    any(not stats.uses(number) for number in numbers), kind_words(question),
                    bool(REFERENCE_NUMBER_ASKED.search(question)), documents_dated(question),
-                   bool(WHEN_ASKED.match(asked)))
+                   bool(WHEN_ASKED.match(asked)), asked_with)
 
     @property
     def asks_a_kind(self) -> bool:
