@@ -73,6 +73,14 @@ def settings_env(settings: Settings) -> dict[str, str]:
 
 
 @pytest.fixture(scope="session")
+def embedder():
+    """The packaged model with the default settings (app.embedding loads it once per process)."""
+    from app.embedding import load_embedder
+
+    return load_embedder(Settings(_env_file=None))
+
+
+@pytest.fixture(scope="session")
 def coverage_settings(tmp_path_factory) -> Settings:
     """An index of the whole coverage corpus, built once per test session."""
     from app.ingest import ingest

@@ -15,18 +15,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from app.config import Settings
-from app.embedding import load_embedder
 from app.encoder_process import PARENT_CHECK_SECONDS, group_encoder
 from app.errors import RagqaError
 
 TEXTS = [f"Passage {n}: the agency signed contract {n * 7} for cloud services in region {n % 5}." * (n % 4 + 1)
          for n in range(24)]
-
-
-@pytest.fixture(scope="module")
-def embedder():
-    return load_embedder(Settings(_env_file=None))
 
 
 def test_the_child_gives_the_vectors_of_this_process_bit_for_bit(embedder):

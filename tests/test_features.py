@@ -17,8 +17,6 @@ from app.answer.features import (
     relative_features,
 )
 from app.answer.question import question_word_spans
-from app.config import Settings
-from app.embedding import load_embedder
 from app.quantized import TokenVectors
 
 
@@ -64,11 +62,6 @@ def test_the_match_is_the_mean_of_the_closest_pieces_to_any_question_word():
     # each piece's best cosine to either question word: 1.0, 0.8, 0.8, 0.0, 0.0; the CLOSEST_PIECES best
     assert CLOSEST_PIECES == 3 and question_word_match(asking, quote) == pytest.approx((1.0 + 0.8 + 0.8) / 3)
     assert question_word_match(asking[:0], quote) == 0.0 and question_word_match(asking, quote[:0]) == 0.0
-
-
-@pytest.fixture(scope="module")
-def embedder():
-    return load_embedder(Settings(_env_file=None))
 
 
 @pytest.mark.parametrize("question, holds, lacks", [
